@@ -1,0 +1,2 @@
+//! `gravity`: the command-line front end.
+fn main() {}

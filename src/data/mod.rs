@@ -1,0 +1,240 @@
+//! LOAD: a panel of named columns, read from CSV or built in memory.
+//!
+//! Numeric columns hold `f64` with `NaN` marking a missing cell (an empty
+//! field, `NA` or `.` in the file; a literal `NaN` or `inf` in a file is an
+//! error, never a missing value). Categorical columns are encoded once into
+//! dense `u32` codes with [`MISSING_CODE`] marking a missing cell.
+
+mod csv;
+
+pub use self::csv::{ColumnKind, ColumnRequest, CsvOptions};
+
+use crate::error::{Error, Location, Result};
+use std::path::{Path, PathBuf};
+
+/// Code of a missing cell in a [`Factor`].
+pub const MISSING_CODE: u32 = u32::MAX;
+
+/// A categorical column encoded to dense codes `0..levels.len()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Factor {
+    /// One code per row; [`MISSING_CODE`] where the cell is missing.
+    pub codes: Vec<u32>,
+    /// The text of each level, indexed by code.
+    pub levels: Vec<String>,
+}
+
+impl Factor {
+    /// Encodes numeric values as a factor, levels sorted ascending; `NaN` is missing.
+    pub fn from_numeric(values: &[f64]) -> Factor {
+        let mut distinct: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        let codes = values
+            .iter()
+            .map(|v| {
+                if v.is_nan() {
+                    MISSING_CODE
+                } else {
+                    // The value is in `distinct` by construction.
+                    distinct.partition_point(|d| d < v) as u32
+                }
+            })
+            .collect();
+        let levels = distinct.iter().map(|v| format_number(*v)).collect();
+        Factor { codes, levels }
+    }
+
+    /// Encodes text values as a factor, levels in order of first appearance;
+    /// `None` is missing.
+    pub fn from_strings<S: AsRef<str>>(values: &[Option<S>]) -> Factor {
+        let mut map: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        let mut levels = Vec::new();
+        let codes = values
+            .iter()
+            .map(|v| match v {
+                None => MISSING_CODE,
+                Some(s) => {
+                    let s = s.as_ref();
+                    if let Some(&c) = map.get(s) {
+                        c
+                    } else {
+                        let c = levels.len() as u32;
+                        levels.push(s.to_owned());
+                        map.insert(s.to_owned(), c);
+                        c
+                    }
+                }
+            })
+            .collect();
+        Factor { codes, levels }
+    }
+
+    /// Number of levels.
+    pub fn n_levels(&self) -> usize {
+        self.levels.len()
+    }
+}
+
+/// Formats a number the way a user typed it: integers without a decimal point.
+pub(crate) fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// One column of a [`Frame`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    /// Numbers; `NaN` marks a missing cell.
+    Numeric(Vec<f64>),
+    /// Categories (text, or numbers used as categories).
+    Factor(Factor),
+}
+
+impl Column {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Numeric(v) => v.len(),
+            Column::Factor(f) => f.codes.len(),
+        }
+    }
+
+    /// True if the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True if row `i` is missing.
+    pub fn is_missing(&self, i: usize) -> bool {
+        match self {
+            Column::Numeric(v) => v[i].is_nan(),
+            Column::Factor(f) => f.codes[i] == MISSING_CODE,
+        }
+    }
+}
+
+/// A panel: named columns of equal length, and for each row the line of the
+/// source file it came from (for error messages and `--save-sample`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    names: Vec<String>,
+    columns: Vec<Column>,
+    source: Option<PathBuf>,
+    /// Editor line (header = line 1) of each row in `source`; row index + 2
+    /// for in-memory frames.
+    lines: Vec<u64>,
+}
+
+impl Frame {
+    /// Builds a frame in memory, so a host program can skip CSV.
+    ///
+    /// ```
+    /// use gravity_model::{Column, Frame};
+    /// let frame = Frame::from_columns(vec![
+    ///     ("trade".to_string(), Column::Numeric(vec![1.0, 0.0, 2.5])),
+    ///     ("rta".to_string(), Column::Numeric(vec![0.0, 1.0, 1.0])),
+    /// ])?;
+    /// assert_eq!(frame.nrows(), 3);
+    /// # Ok::<(), gravity_model::Error>(())
+    /// ```
+    pub fn from_columns(columns: Vec<(String, Column)>) -> Result<Frame> {
+        let n = columns.first().map_or(0, |(_, c)| c.len());
+        let mut names = Vec::with_capacity(columns.len());
+        let mut cols = Vec::with_capacity(columns.len());
+        for (name, col) in columns {
+            if col.len() != n {
+                return Err(Error::data(
+                    Location::new(None, None, Some(&name)),
+                    format!("column has {} rows but the first column has {n}", col.len()),
+                ));
+            }
+            if names.contains(&name) {
+                return Err(Error::data(
+                    Location::new(None, None, Some(&name)),
+                    "duplicate column name",
+                ));
+            }
+            names.push(name);
+            cols.push(col);
+        }
+        Ok(Frame {
+            names,
+            columns: cols,
+            source: None,
+            lines: (0..n as u64).map(|i| i + 2).collect(),
+        })
+    }
+
+    pub(crate) fn from_parts(
+        names: Vec<String>,
+        columns: Vec<Column>,
+        source: Option<PathBuf>,
+        lines: Vec<u64>,
+    ) -> Frame {
+        Frame {
+            names,
+            columns,
+            source,
+            lines,
+        }
+    }
+
+    /// Number of rows.
+    pub fn nrows(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Column names, in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The column called `name`, if any.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| &self.columns[i])
+    }
+
+    /// The file the frame was read from, if any.
+    pub fn source(&self) -> Option<&Path> {
+        self.source.as_deref()
+    }
+
+    /// Editor line (header = line 1) of row `row`.
+    pub fn line(&self, row: usize) -> u64 {
+        self.lines[row]
+    }
+
+    /// A [`Location`] for row `row` (0-based) and column `column`.
+    pub fn location(&self, row: usize, column: &str) -> Location {
+        Location::new(self.source.clone(), Some(self.lines[row]), Some(column))
+    }
+
+    /// Adds (or replaces) a column.
+    pub fn insert(&mut self, name: &str, column: Column) -> Result<()> {
+        if column.len() != self.nrows() {
+            return Err(Error::data(
+                Location::new(None, None, Some(name)),
+                format!(
+                    "column has {} rows but the frame has {}",
+                    column.len(),
+                    self.nrows()
+                ),
+            ));
+        }
+        match self.names.iter().position(|n| n == name) {
+            Some(i) => self.columns[i] = column,
+            None => {
+                self.names.push(name.to_owned());
+                self.columns.push(column);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,143 @@
+//! Typed errors for every stage of the pipeline.
+//!
+//! Library code returns [`Result`]; the `gravity` binary prints the
+//! [`Display`](std::fmt::Display) form after a `gravity: ` prefix and exits
+//! non-zero. Messages start lower-case, carry no final period, and name the
+//! file, line (as an editor counts it: the header is line 1) and column where
+//! there is one.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where in the user's input an error was found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Location {
+    /// The file, if the input came from one.
+    pub file: Option<PathBuf>,
+    /// 1-based line as an editor counts it (the CSV header is line 1).
+    pub line: Option<u64>,
+    /// The column name (for CSV input) or key (for scenario files).
+    pub column: Option<String>,
+}
+
+impl Location {
+    /// A location in `file` at `line`, column `column`.
+    pub fn new(file: Option<PathBuf>, line: Option<u64>, column: Option<&str>) -> Self {
+        Location {
+            file,
+            line,
+            column: column.map(str::to_owned),
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut wrote = false;
+        if let Some(file) = &self.file {
+            write!(f, "{}", file.display())?;
+            wrote = true;
+        }
+        if let Some(line) = self.line {
+            if wrote {
+                write!(f, ":")?;
+            } else {
+                write!(f, "line ")?;
+            }
+            write!(f, "{line}")?;
+            wrote = true;
+        }
+        if let Some(col) = &self.column {
+            if wrote {
+                write!(f, ": ")?;
+            }
+            write!(f, "column '{col}'")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every failure the library reports.
+///
+/// The enum is `#[non_exhaustive]`: match on the variants you handle and keep
+/// a wildcard arm.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be opened or read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating-system error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Malformed or invalid input data: a cell, a row, a header.
+    #[error("{location}: {message}{}", hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
+    Data {
+        /// Where the bad value is.
+        location: Location,
+        /// What is wrong and the value found.
+        message: String,
+        /// How to fix it, when we know.
+        hint: Option<String>,
+    },
+    /// A formula that does not parse, or names a column that does not exist.
+    ///
+    /// `Display` repeats the formula and underlines the offending token.
+    #[error("formula: {message}\n  {formula}\n  {}{}{}", " ".repeat(*start), "^".repeat((*len).max(1)), hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
+    Formula {
+        /// The formula text as given.
+        formula: String,
+        /// Byte offset of the offending token.
+        start: usize,
+        /// Length of the offending token in bytes.
+        len: usize,
+        /// What is wrong.
+        message: String,
+        /// How to fix it, when we know.
+        hint: Option<String>,
+    },
+    /// A model that cannot be estimated as specified (no observations left,
+    /// every regressor collinear, an invalid option value).
+    #[error("{0}")]
+    Model(String),
+    /// An invalid counterfactual scenario; `key` names the offending key.
+    #[error("scenario: {key}: {message}")]
+    Scenario {
+        /// The scenario key (e.g. `shock[0].between`).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A numerical failure that is not the user's fault and not a bug
+    /// (e.g. a singular matrix after all checks).
+    #[error("numerical failure: {0}")]
+    Numerical(String),
+    /// An internal invariant failed: this is a bug in gravity-model.
+    #[error("internal error (please report this as a bug): {0}")]
+    Bug(String),
+}
+
+impl Error {
+    /// A data error at `location` with a message and no hint.
+    pub fn data(location: Location, message: impl Into<String>) -> Self {
+        Error::Data {
+            location,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// The location of the error in the user's input, if it has one.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Error::Data { location, .. } => Some(location),
+            _ => None,
+        }
+    }
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
