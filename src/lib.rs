@@ -17,3 +17,19 @@ pub mod formula;
 pub use data::{Column, ColumnKind, ColumnRequest, CsvOptions, Factor, Frame};
 pub use error::{Error, Location, Result};
 pub use formula::{FixedEffect, Formula, Term};
+
+pub mod design;
+pub mod fit;
+pub mod fixed_effects;
+mod linalg;
+mod ols;
+mod ppml;
+pub mod report;
+pub mod sample;
+pub mod separation;
+pub mod vcov;
+
+pub use fit::{fit, Estimator, Fit, FitInfo, FitOptions, Termination};
+pub use sample::{Dropped, RowStatus, SampleReport};
+pub use separation::Separation;
+pub use vcov::{CoefRow, Inference, SmallSample, VcovSpec};

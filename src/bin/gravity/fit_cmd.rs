@@ -1,0 +1,224 @@
+//! `gravity fit`.
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use gravity_model::report::{FitReport, Table, Timings};
+use gravity_model::{
+    fit, ColumnKind, ColumnRequest, CsvOptions, Error, Estimator, FitOptions, Formula, Frame,
+    Separation, SmallSample, VcovSpec,
+};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EstimatorArg {
+    /// Poisson pseudo-maximum likelihood.
+    Ppml,
+    /// Ordinary least squares.
+    Ols,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SscArg {
+    /// fixest / pyfixest conventions.
+    Fixest,
+    /// ppmlhdfe conventions.
+    Ppmlhdfe,
+}
+
+/// Estimate a model on a CSV panel.
+#[derive(Args, Debug)]
+pub struct FitArgs {
+    /// CSV file (header row; `.csv.gz` is read transparently).
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Model formula in fixest syntax, e.g.
+    /// "trade ~ fta + sanction | exporter^year + importer^year + exporter^importer".
+    #[arg(long, value_name = "FORMULA")]
+    pub formula: String,
+    /// Estimator.
+    #[arg(long, value_enum, default_value = "ppml")]
+    pub estimator: EstimatorArg,
+    /// Variance estimator: iid, hetero, or cluster:VAR[,VAR] (VAR may be an
+    /// interaction such as exporter^importer; two or more variables give
+    /// multi-way clustering).
+    #[arg(long, default_value = "hetero", value_name = "SPEC")]
+    pub vcov: String,
+    /// Small-sample conventions: fixest (its defaults) or ppmlhdfe.
+    #[arg(long, value_enum, default_value = "fixest")]
+    pub ssc: SscArg,
+    /// Column of prior weights.
+    #[arg(long, value_name = "VAR")]
+    pub weights: Option<String>,
+    /// Column added to the linear predictor with coefficient one.
+    #[arg(long, value_name = "VAR")]
+    pub offset: Option<String>,
+    /// Convergence tolerance on the relative change in deviance.
+    #[arg(long, default_value_t = 1e-8, value_name = "X")]
+    pub tol: f64,
+    /// Maximum number of IRLS iterations.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_iter: usize,
+    /// Field delimiter of the CSV file (one character).
+    #[arg(long, default_value = ",", value_name = "CHAR")]
+    pub delimiter: String,
+    /// Skip the separation checks (PPML).
+    #[arg(long)]
+    pub no_separation: bool,
+    /// Keep singleton observations.
+    #[arg(long)]
+    pub keep_singletons: bool,
+    /// Number of threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print one JSON object on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write a CSV with one line per data row: row, status (used, missing,
+    /// singleton, separated) and fitted value.
+    #[arg(long, value_name = "FILE")]
+    pub save_sample: Option<PathBuf>,
+}
+
+pub fn run(args: FitArgs) -> Result<()> {
+    let pool = {
+        let mut b = rayon::ThreadPoolBuilder::new();
+        if let Some(t) = args.threads {
+            b = b.num_threads(t.max(1));
+        }
+        b.build().context("cannot start the thread pool")?
+    };
+    pool.install(|| run_inner(&args))
+}
+
+fn run_inner(args: &FitArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let delimiter = match args.delimiter.as_bytes() {
+        [b] => *b,
+        b"\\t" => b'\t',
+        _ => anyhow::bail!(
+            "--delimiter must be one character, found \"{}\"",
+            args.delimiter
+        ),
+    };
+    let estimator = match args.estimator {
+        EstimatorArg::Ppml => Estimator::Ppml,
+        EstimatorArg::Ols => Estimator::Ols,
+    };
+    let ssc = match args.ssc {
+        SscArg::Fixest => SmallSample::Fixest,
+        SscArg::Ppmlhdfe => SmallSample::Ppmlhdfe,
+    };
+    let vcov = VcovSpec::parse(&args.vcov)?;
+    let formula = Formula::parse(&args.formula)?;
+    let csv = CsvOptions { delimiter };
+    let header = Frame::read_header(&args.data, &csv)?;
+    formula.check_columns(&header)?;
+    let response_kind = match estimator {
+        Estimator::Ppml => ColumnKind::NonNegative,
+        Estimator::Ols => ColumnKind::Numeric,
+    };
+    let mut requests = formula.columns(response_kind);
+    let mut extra = |name: &str, kind: ColumnKind, what: &str| -> Result<()> {
+        if !header.iter().any(|h| h == name) {
+            return Err(Error::data(
+                gravity_model::Location::new(Some(args.data.clone()), Some(1), Some(name)),
+                format!("unknown column '{name}' given as {what}"),
+            )
+            .into());
+        }
+        if !requests.iter().any(|r| r.name == name) {
+            requests.push(ColumnRequest {
+                name: name.to_owned(),
+                kind,
+            });
+        }
+        Ok(())
+    };
+    if let Some(w) = &args.weights {
+        extra(w, ColumnKind::Numeric, "--weights")?;
+    }
+    if let Some(o) = &args.offset {
+        extra(o, ColumnKind::Numeric, "--offset")?;
+    }
+    let clusters: Vec<String> = vcov.clusters().to_vec();
+    for c in &clusters {
+        for part in c.split('^') {
+            extra(part.trim(), ColumnKind::Factor, "a cluster variable")?;
+        }
+    }
+    let frame = Frame::read_csv(&args.data, &csv, Some(&requests))?;
+    let load_s = t0.elapsed().as_secs_f64();
+
+    let options = FitOptions {
+        tol: args.tol,
+        max_iter: args.max_iter,
+        separation: if args.no_separation {
+            Separation::none()
+        } else {
+            Separation::default()
+        },
+        drop_singletons: !args.keep_singletons,
+        weights: args.weights.clone(),
+        offset: args.offset.clone(),
+        clusters,
+        ..FitOptions::default()
+    };
+    let t1 = Instant::now();
+    let fitted = fit(&frame, &formula, estimator, &options)?;
+    let fit_s = t1.elapsed().as_secs_f64();
+    let t2 = Instant::now();
+    let inference = fitted.inference(&vcov, ssc)?;
+    let inference_s = t2.elapsed().as_secs_f64();
+
+    if let Some(path) = &args.save_sample {
+        write_sample(path, &fitted).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    for note in &fitted.notes {
+        eprintln!("note: {note}");
+    }
+    if fitted.sample.dropped.missing > 0 {
+        eprintln!(
+            "note: {} rows dropped because of missing values",
+            fitted.sample.dropped.missing
+        );
+    }
+    let timings = Timings {
+        load_s,
+        prepare_s: (fit_s - fitted.info.seconds).max(0.0),
+        estimate_s: fitted.info.seconds,
+        inference_s,
+        total_s: t0.elapsed().as_secs_f64(),
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let report = FitReport::new(&fitted, &inference, timings);
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", Table::new(&fitted, &inference))?;
+    }
+    if !fitted.info.converged {
+        anyhow::bail!(
+            "the estimation did not converge ({:?} after {} iterations); the numbers above are not estimates",
+            fitted.info.termination,
+            fitted.info.iterations
+        );
+    }
+    Ok(())
+}
+
+fn write_sample(path: &std::path::Path, fit: &gravity_model::Fit) -> std::io::Result<()> {
+    let file = std::fs::File::create(path)?;
+    let mut w = std::io::BufWriter::new(file);
+    writeln!(w, "row,status,fitted")?;
+    let fitted = fit.fitted_by_row();
+    for (i, (s, f)) in fit.sample.status.iter().zip(fitted).enumerate() {
+        match f {
+            Some(v) => writeln!(w, "{},{},{}", i + 1, s.as_str(), v)?,
+            None => writeln!(w, "{},{},", i + 1, s.as_str())?,
+        }
+    }
+    w.flush()
+}

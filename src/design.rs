@@ -1,0 +1,336 @@
+//! ENCODE: a [`Frame`] and a [`Formula`] become a [`Design`]: the outcome, the
+//! regressors as a column-major `f64` matrix, every fixed effect (and cluster
+//! variable) as dense `u32` codes, weights and offset — on the rows without a
+//! missing value. Rows with a missing value are recorded, never silently lost.
+
+use crate::data::{Column, Factor, Frame, MISSING_CODE};
+use crate::error::{Error, Location, Result};
+use crate::fixed_effects::{subset_columns, subset_vec, FeDim};
+use crate::formula::Formula;
+use crate::sample::RowStatus;
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// Name of the intercept column, as fixest prints it.
+pub const INTERCEPT: &str = "(Intercept)";
+
+/// The encoded model on the estimation sample.
+#[derive(Debug, Clone)]
+pub struct Design {
+    /// Rows in the input frame.
+    pub n_full: usize,
+    /// Input-frame row of each observation.
+    pub rows: Vec<usize>,
+    /// The outcome.
+    pub y: Vec<f64>,
+    /// Regressors, column-major, `n × p`.
+    pub x: Vec<f64>,
+    /// Regressor names (including `(Intercept)` when the model has one).
+    pub x_names: Vec<String>,
+    /// Fixed-effect dimensions.
+    pub fe: Vec<FeDim>,
+    /// Prior (frequency or analytic) weights.
+    pub weights: Option<Vec<f64>>,
+    /// Offset added to the linear predictor with coefficient one.
+    pub offset: Option<Vec<f64>>,
+    /// Cluster variables requested for inference, encoded like fixed effects.
+    pub clusters: Vec<FeDim>,
+    /// Status of every input row so far (`Used` or `Missing`).
+    pub status: Vec<RowStatus>,
+}
+
+impl Design {
+    /// Number of observations.
+    pub fn n(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Number of regressors.
+    pub fn p(&self) -> usize {
+        self.x_names.len()
+    }
+
+    /// Regressor `j` as a slice.
+    pub fn x_col(&self, j: usize) -> &[f64] {
+        let n = self.n();
+        &self.x[j * n..(j + 1) * n]
+    }
+
+    /// Keeps the observations where `keep` is true, marking the others in
+    /// `status` with `reason`.
+    pub fn subset(&self, keep: &[bool], reason: RowStatus) -> Design {
+        let n = self.n();
+        let mut status = self.status.clone();
+        for (i, &k) in keep.iter().enumerate() {
+            if !k {
+                status[self.rows[i]] = reason;
+            }
+        }
+        Design {
+            n_full: self.n_full,
+            rows: subset_vec(&self.rows, keep),
+            y: subset_vec(&self.y, keep),
+            x: subset_columns(&self.x, n, keep),
+            x_names: self.x_names.clone(),
+            fe: self.fe.iter().map(|d| d.subset(keep)).collect(),
+            weights: self.weights.as_ref().map(|w| subset_vec(w, keep)),
+            offset: self.offset.as_ref().map(|o| subset_vec(o, keep)),
+            clusters: self.clusters.iter().map(|d| d.subset(keep)).collect(),
+            status,
+        }
+    }
+
+    /// Drops regressor columns by index (collinear ones).
+    pub fn drop_regressors(&mut self, drop: &[usize]) {
+        if drop.is_empty() {
+            return;
+        }
+        let n = self.n();
+        let keep: Vec<usize> = (0..self.p()).filter(|j| !drop.contains(j)).collect();
+        let mut x = Vec::with_capacity(n * keep.len());
+        for &j in &keep {
+            x.extend_from_slice(&self.x[j * n..(j + 1) * n]);
+        }
+        self.x = x;
+        self.x_names = keep.iter().map(|&j| self.x_names[j].clone()).collect();
+    }
+}
+
+/// What the design needs beyond the formula.
+#[derive(Debug, Clone, Default)]
+pub struct DesignSpec {
+    /// True for PPML: the outcome must be non-negative.
+    pub nonnegative_outcome: bool,
+    /// Column of prior weights.
+    pub weights: Option<String>,
+    /// Column of the offset.
+    pub offset: Option<String>,
+    /// Cluster variables; each is one factor or an interaction `a^b`.
+    pub clusters: Vec<String>,
+}
+
+fn column<'f>(frame: &'f Frame, name: &str, part: &str) -> Result<&'f Column> {
+    frame.column(name).ok_or_else(|| {
+        Error::data(
+            Location::new(frame.source().map(|p| p.to_path_buf()), None, Some(name)),
+            format!("unknown column '{name}' in the {part}"),
+        )
+    })
+}
+
+fn numeric<'f>(frame: &'f Frame, name: &str, part: &str) -> Result<&'f [f64]> {
+    match column(frame, name, part)? {
+        Column::Numeric(v) => Ok(v),
+        Column::Factor(f) => {
+            let row = f.codes.iter().position(|&c| c != MISSING_CODE).unwrap_or(0);
+            let found = f
+                .codes
+                .get(row)
+                .and_then(|&c| f.levels.get(c as usize))
+                .cloned()
+                .unwrap_or_default();
+            Err(Error::Data {
+                location: frame.location(row, name),
+                message: format!("column '{name}' must be a number, found \"{found}\""),
+                hint: Some(format!(
+                    "'{name}' is used in the {part}, which needs numbers"
+                )),
+            })
+        }
+    }
+}
+
+fn factor<'f>(frame: &'f Frame, name: &str, part: &str) -> Result<Cow<'f, Factor>> {
+    match column(frame, name, part)? {
+        Column::Factor(f) => Ok(Cow::Borrowed(f)),
+        Column::Numeric(v) => Ok(Cow::Owned(Factor::from_numeric(v))),
+    }
+}
+
+/// Encodes the interaction of several factors (one code per distinct
+/// combination, in order of first appearance) as a fixed-effect dimension.
+pub(crate) fn interact(name: &str, factors: &[&Factor]) -> FeDim {
+    let n = factors.first().map_or(0, |f| f.codes.len());
+    if factors.len() == 1 {
+        return FeDim {
+            name: name.to_owned(),
+            codes: factors[0].codes.clone(),
+            levels: factors[0].levels.clone(),
+        };
+    }
+    let mut codes = vec![MISSING_CODE; n];
+    let mut map: HashMap<Vec<u32>, u32> = HashMap::new();
+    let mut levels = Vec::new();
+    let mut key = Vec::with_capacity(factors.len());
+    // Two factors (the common case) go through a u64 key, without allocation.
+    if factors.len() == 2 {
+        let (a, b) = (factors[0], factors[1]);
+        let nb = b.levels.len() as u64;
+        let mut map2: HashMap<u64, u32> = HashMap::new();
+        for i in 0..n {
+            let (ca, cb) = (a.codes[i], b.codes[i]);
+            if ca == MISSING_CODE || cb == MISSING_CODE {
+                continue;
+            }
+            let k = ca as u64 * nb + cb as u64;
+            let next = levels.len() as u32;
+            let c = *map2.entry(k).or_insert_with(|| {
+                levels.push(format!(
+                    "{}^{}",
+                    a.levels[ca as usize], b.levels[cb as usize]
+                ));
+                next
+            });
+            codes[i] = c;
+        }
+    } else {
+        'rows: for i in 0..n {
+            key.clear();
+            for f in factors {
+                let c = f.codes[i];
+                if c == MISSING_CODE {
+                    continue 'rows;
+                }
+                key.push(c);
+            }
+            let next = levels.len() as u32;
+            let c = match map.get(&key) {
+                Some(&c) => c,
+                None => {
+                    let text: Vec<&str> = factors
+                        .iter()
+                        .zip(&key)
+                        .map(|(f, &c)| f.levels[c as usize].as_str())
+                        .collect();
+                    levels.push(text.join("^"));
+                    map.insert(key.clone(), next);
+                    next
+                }
+            };
+            codes[i] = c;
+        }
+    }
+    FeDim {
+        name: name.to_owned(),
+        codes,
+        levels,
+    }
+}
+
+/// Encodes a fixed effect or cluster written as `a^b^…`.
+fn encode_interaction(frame: &Frame, spec: &str, part: &str) -> Result<FeDim> {
+    let names: Vec<&str> = spec.split('^').map(str::trim).collect();
+    let factors: Vec<Cow<Factor>> = names
+        .iter()
+        .map(|n| factor(frame, n, part))
+        .collect::<Result<_>>()?;
+    let refs: Vec<&Factor> = factors.iter().map(|f| f.as_ref()).collect();
+    Ok(interact(spec, &refs))
+}
+
+/// Builds the design: reads the formula's columns from the frame, drops rows
+/// with a missing value (recorded as [`RowStatus::Missing`]) and encodes the
+/// fixed effects on the rows that remain.
+pub fn build(frame: &Frame, formula: &Formula, spec: &DesignSpec) -> Result<Design> {
+    let n_full = frame.nrows();
+    let y_name = formula.response.name.as_str();
+    let y_all = numeric(frame, y_name, "response")?;
+    if spec.nonnegative_outcome {
+        if let Some(i) = y_all.iter().position(|v| *v < 0.0 || v.is_infinite()) {
+            return Err(Error::Data {
+                location: frame.location(i, y_name),
+                message: format!(
+                    "column '{y_name}' must be a non-negative number, found \"{}\"",
+                    y_all[i]
+                ),
+                hint: Some("PPML needs a non-negative outcome (zeros are fine)".into()),
+            });
+        }
+    }
+    let mut x_cols: Vec<&[f64]> = Vec::new();
+    let mut x_names: Vec<String> = Vec::new();
+    for t in &formula.regressors {
+        x_cols.push(numeric(frame, &t.name, "regressors")?);
+        x_names.push(t.name.clone());
+    }
+    let w_all = match &spec.weights {
+        Some(w) => Some(numeric(frame, w, "weights")?),
+        None => None,
+    };
+    let o_all = match &spec.offset {
+        Some(o) => Some(numeric(frame, o, "offset")?),
+        None => None,
+    };
+    let fe_all: Vec<FeDim> = formula
+        .fixed_effects
+        .iter()
+        .map(|fe| {
+            let names: Vec<&str> = fe.factors.iter().map(|t| t.name.as_str()).collect();
+            encode_interaction(frame, &names.join("^"), "fixed effects")
+        })
+        .collect::<Result<_>>()?;
+    let cl_all: Vec<FeDim> = spec
+        .clusters
+        .iter()
+        .map(|c| encode_interaction(frame, c, "cluster variables"))
+        .collect::<Result<_>>()?;
+
+    // Missing values and non-positive weights.
+    let mut keep = vec![true; n_full];
+    for i in 0..n_full {
+        let mut missing = y_all[i].is_nan()
+            || x_cols.iter().any(|c| c[i].is_nan())
+            || fe_all.iter().any(|d| d.codes[i] == MISSING_CODE)
+            || cl_all.iter().any(|d| d.codes[i] == MISSING_CODE);
+        if let Some(o) = o_all {
+            missing |= !o[i].is_finite();
+        }
+        if let Some(w) = w_all {
+            let wi = w[i];
+            if wi < 0.0 || wi.is_infinite() {
+                return Err(Error::Data {
+                    location: frame.location(i, spec.weights.as_deref().unwrap_or("")),
+                    message: format!("weights must be finite and non-negative, found {wi}"),
+                    hint: None,
+                });
+            }
+            missing |= wi.is_nan() || wi == 0.0;
+        }
+        if missing {
+            keep[i] = false;
+        }
+    }
+    let status: Vec<RowStatus> = keep
+        .iter()
+        .map(|&k| {
+            if k {
+                RowStatus::Used
+            } else {
+                RowStatus::Missing
+            }
+        })
+        .collect();
+    let rows: Vec<usize> = (0..n_full).filter(|&i| keep[i]).collect();
+    let n = rows.len();
+    let y = subset_vec(y_all, &keep);
+    let mut x = Vec::with_capacity(n * (x_cols.len() + 1));
+    if formula.intercept {
+        x.extend(std::iter::repeat_n(1.0, n));
+        x_names.insert(0, INTERCEPT.to_owned());
+    }
+    for c in &x_cols {
+        x.extend(c.iter().zip(&keep).filter(|(_, k)| **k).map(|(v, _)| *v));
+    }
+    Ok(Design {
+        n_full,
+        rows,
+        y,
+        x,
+        x_names,
+        fe: fe_all.iter().map(|d| d.subset(&keep)).collect(),
+        weights: w_all.map(|w| subset_vec(w, &keep)),
+        offset: o_all.map(|o| subset_vec(o, &keep)),
+        clusters: cl_all.iter().map(|d| d.subset(&keep)).collect(),
+        status,
+    })
+}

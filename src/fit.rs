@@ -1,0 +1,433 @@
+//! ESTIMATE: options, the entry point [`fit`], and the fitted model [`Fit`].
+
+use crate::data::Frame;
+use crate::design::{self, Design, DesignSpec};
+use crate::error::{Error, Result};
+use crate::fixed_effects::FeDim;
+use crate::formula::Formula;
+use crate::sample::{RowStatus, SampleReport};
+use crate::separation::{self, Separation};
+use serde::Serialize;
+
+/// The estimator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Estimator {
+    /// Poisson pseudo-maximum likelihood (Santos Silva & Tenreyro 2006).
+    Ppml,
+    /// Ordinary (weighted) least squares.
+    Ols,
+}
+
+impl std::fmt::Display for Estimator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Estimator::Ppml => "ppml",
+            Estimator::Ols => "ols",
+        })
+    }
+}
+
+/// Options of an estimation. `FitOptions::default()` gives the defaults of
+/// ppmlhdfe and fixest.
+#[derive(Debug, Clone)]
+pub struct FitOptions {
+    /// Convergence tolerance of IRLS on the relative deviance change
+    /// `|ΔD| / max(min(D, D_old), 0.1)` (default 1e-8).
+    pub tol: f64,
+    /// Maximum number of IRLS iterations (default 100).
+    pub max_iter: usize,
+    /// Tolerance of the demeaning at convergence (default 1e-10, relative);
+    /// early IRLS iterations use a looser one.
+    pub inner_tol: f64,
+    /// Separation checks (PPML; default: fixed effects and ReLU).
+    pub separation: Separation,
+    /// Drop singletons iteratively (default true).
+    pub drop_singletons: bool,
+    /// Column of prior weights.
+    pub weights: Option<String>,
+    /// Column of the offset (coefficient fixed at one).
+    pub offset: Option<String>,
+    /// Cluster variables to carry for inference (e.g. `exporter^importer`).
+    pub clusters: Vec<String>,
+    /// Relative tolerance of the collinearity check (default 1e-9).
+    pub collinearity_tol: f64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            tol: 1e-8,
+            max_iter: 100,
+            inner_tol: 1e-10,
+            separation: Separation::default(),
+            drop_singletons: true,
+            weights: None,
+            offset: None,
+            clusters: Vec::new(),
+            collinearity_tol: 1e-9,
+        }
+    }
+}
+
+/// Why the estimation stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Termination {
+    /// The convergence criterion was met.
+    Converged,
+    /// The maximum number of iterations was reached first.
+    MaxIterations,
+    /// The fitted means overflowed (a sign of undetected separation).
+    Diverged,
+}
+
+/// Diagnostics of the estimation loop.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FitInfo {
+    /// IRLS iterations (1 for OLS).
+    pub iterations: usize,
+    /// Final deviance (PPML) or residual sum of squares (OLS).
+    pub deviance: f64,
+    /// True if the convergence criterion was met.
+    pub converged: bool,
+    /// Why the loop stopped.
+    pub termination: Termination,
+    /// Total demeaning sweeps, over all columns and iterations.
+    pub demean_sweeps: usize,
+    /// Step-halvings applied because the deviance rose.
+    pub step_halvings: usize,
+    /// Seconds spent in the estimation loop.
+    pub seconds: f64,
+}
+
+/// A fitted model: coefficients, the sample, and what inference needs.
+#[derive(Debug, Clone)]
+pub struct Fit {
+    /// The estimator.
+    pub estimator: Estimator,
+    /// The formula as parsed.
+    pub formula: Formula,
+    /// Names of the estimated coefficients (collinear ones removed).
+    pub names: Vec<String>,
+    /// The estimates, in the order of `names`.
+    pub beta: Vec<f64>,
+    /// Regressors dropped as collinear, by name.
+    pub collinear: Vec<String>,
+    /// The sample: counts and per-row status.
+    pub sample: SampleReport,
+    /// Convergence diagnostics.
+    pub info: FitInfo,
+    /// Extra notes for the user (e.g. separation, collinearity).
+    pub notes: Vec<String>,
+    pub(crate) offset_name: Option<String>,
+    pub(crate) core: Core,
+}
+
+/// The estimation-sample quantities inference and prediction need.
+#[derive(Debug, Clone)]
+pub(crate) struct Core {
+    pub n: usize,
+    /// Input-frame row of each observation.
+    pub rows: Vec<usize>,
+    pub y: Vec<f64>,
+    /// Raw regressors (column-major; kept columns only).
+    pub x: Vec<f64>,
+    /// Demeaned regressors with the final weights (column-major).
+    pub x_tilde: Vec<f64>,
+    /// Final working weights (PPML: prior weight × μ; OLS: prior weight).
+    pub w: Vec<f64>,
+    /// Residual entering the score: prior weight × (y − μ) for PPML,
+    /// prior weight × (y − ŷ) for OLS.
+    pub score_resid: Vec<f64>,
+    /// Fitted linear predictor η (PPML, log scale, offset included) or ŷ (OLS).
+    pub eta: Vec<f64>,
+    pub offset: Option<Vec<f64>>,
+    pub fe: Vec<FeDim>,
+    pub clusters: Vec<FeDim>,
+    pub cluster_names: Vec<String>,
+}
+
+impl Fit {
+    /// Number of observations used.
+    pub fn nobs(&self) -> usize {
+        self.core.n
+    }
+
+    /// Fitted values on the estimation sample (μ for PPML, ŷ for OLS), in
+    /// sample order; see [`Fit::fitted_by_row`] for input-row order.
+    pub fn fitted(&self) -> Vec<f64> {
+        match self.estimator {
+            Estimator::Ppml => self.core.eta.iter().map(|e| e.exp()).collect(),
+            Estimator::Ols => self.core.eta.clone(),
+        }
+    }
+
+    /// Fitted values by input row: `None` for rows not used.
+    pub fn fitted_by_row(&self) -> Vec<Option<f64>> {
+        let mut out = vec![None; self.sample.n_full];
+        for (v, &r) in self.fitted().into_iter().zip(&self.core.rows) {
+            out[r] = Some(v);
+        }
+        out
+    }
+
+    /// The estimate of the coefficient called `name`.
+    pub fn coef(&self, name: &str) -> Option<f64> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| self.beta[i])
+    }
+
+    /// The fixed-effect dimensions on the estimation sample.
+    pub fn fixed_effect_dims(&self) -> &[FeDim] {
+        &self.core.fe
+    }
+
+    /// Input-frame row of each observation used, in sample order.
+    pub fn sample_rows(&self) -> &[usize] {
+        &self.core.rows
+    }
+}
+
+/// Estimates `formula` on `frame`.
+///
+/// Data flow: the design is built (rows with missing values dropped and
+/// counted), singletons and (PPML) separated observations are dropped
+/// iteratively, collinear regressors are dropped and named, then the model is
+/// estimated by IRLS (PPML) or least squares (OLS) on demeaned data.
+///
+/// ```
+/// use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame};
+/// let frame = Frame::from_columns(vec![
+///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0])),
+///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0])),
+///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0])),
+/// ])?;
+/// let formula = Formula::parse("y ~ x | g")?;
+/// let fit = fit(&frame, &formula, Estimator::Ppml, &FitOptions::default())?;
+/// assert!(fit.info.converged);
+/// assert!(fit.coef("x").unwrap() > 0.0);
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+pub fn fit(
+    frame: &Frame,
+    formula: &Formula,
+    estimator: Estimator,
+    options: &FitOptions,
+) -> Result<Fit> {
+    if !(options.tol > 0.0) || !(options.inner_tol > 0.0) {
+        return Err(Error::Model(format!(
+            "tolerances must be positive, found tol = {} and inner tol = {}",
+            options.tol, options.inner_tol
+        )));
+    }
+    let spec = DesignSpec {
+        nonnegative_outcome: estimator == Estimator::Ppml,
+        weights: options.weights.clone(),
+        offset: options.offset.clone(),
+        clusters: options.clusters.clone(),
+    };
+    let d = design::build(frame, formula, &spec)?;
+    fit_design(d, formula, estimator, options)
+}
+
+/// Estimates on an already-built design.
+pub(crate) fn fit_design(
+    d: Design,
+    formula: &Formula,
+    estimator: Estimator,
+    options: &FitOptions,
+) -> Result<Fit> {
+    let sep = match estimator {
+        Estimator::Ppml => options.separation,
+        Estimator::Ols => Separation::none(),
+    };
+    let mut notes = Vec::new();
+    let mut d = separation::prune(d, options.drop_singletons, sep);
+    let mut relu_iterations = 0;
+    let mut relu_dropped = 0;
+    if estimator == Estimator::Ppml && sep.relu {
+        loop {
+            if d.n() == 0 {
+                break;
+            }
+            let (separated, iters) = separation::relu(&d, separation::ReluParams::default())?;
+            relu_iterations += iters;
+            let k = separated.iter().filter(|s| **s).count();
+            if k == 0 {
+                break;
+            }
+            relu_dropped += k;
+            let keep: Vec<bool> = separated.iter().map(|s| !s).collect();
+            d = d.subset(&keep, RowStatus::Separated);
+            d = separation::prune(d, options.drop_singletons, sep);
+        }
+    }
+    if d.n() == 0 {
+        return Err(Error::Model(
+            "no observations left after dropping missing values, singletons and separated observations"
+                .into(),
+        ));
+    }
+    if estimator == Estimator::Ppml && d.y.iter().all(|&y| y == 0.0) {
+        return Err(Error::Model(
+            "the outcome is zero in every observation: PPML has no solution".into(),
+        ));
+    }
+    let before = SampleReport::new(d.status.clone(), relu_iterations);
+    if before.dropped.singletons > 0 {
+        notes.push(format!(
+            "{} singleton observations dropped (iteratively)",
+            before.dropped.singletons
+        ));
+    }
+    let fe_sep = before.dropped.separated - relu_dropped;
+    if fe_sep > 0 {
+        notes.push(format!(
+            "{fe_sep} observations dropped: separated by a fixed effect (outcome always zero in the level)"
+        ));
+    }
+    if relu_dropped > 0 {
+        notes.push(format!(
+            "ReLU method dropped {relu_dropped} separated observations in {relu_iterations} iterations"
+        ));
+    }
+    let mut fit = match estimator {
+        Estimator::Ppml => crate::ppml::estimate(d, formula, options)?,
+        Estimator::Ols => crate::ols::estimate(d, formula, options)?,
+    };
+    fit.offset_name = options.offset.clone();
+    fit.sample.dropped.separated_fe = fe_sep;
+    fit.sample.dropped.separated_relu = relu_dropped;
+    fit.sample.relu_iterations = relu_iterations;
+    if !fit.collinear.is_empty() {
+        notes.push(format!(
+            "collinear regressors dropped: {}",
+            fit.collinear.join(", ")
+        ));
+    }
+    if !fit.info.converged {
+        notes.push(format!(
+            "estimation did NOT converge ({:?} after {} iterations, deviance {})",
+            fit.info.termination, fit.info.iterations, fit.info.deviance
+        ));
+    }
+    notes.append(&mut fit.notes);
+    fit.notes = notes;
+    Ok(fit)
+}
+
+impl Fit {
+    /// The fixed-effect coefficients, recovered after estimation with the
+    /// normalisation documented in [`crate::fixed_effects::recover`].
+    pub fn fixed_effects(&self) -> Result<crate::fixed_effects::FixedEffectEstimates> {
+        let c = &self.core;
+        let n = c.n;
+        let p = self.beta.len();
+        let s: Vec<f64> = (0..n)
+            .map(|i| {
+                let mut xb = 0.0;
+                for j in 0..p {
+                    xb += c.x[j * n + i] * self.beta[j];
+                }
+                let off = c.offset.as_ref().map_or(0.0, |o| o[i]);
+                c.eta[i] - off - xb
+            })
+            .collect();
+        crate::fixed_effects::recover::recover(&c.fe, &s)
+    }
+
+    /// The linear predictor `x'β + Σ_k α_k (+ offset)` for the rows of
+    /// `frame` (which must have the formula's regressor and fixed-effect
+    /// columns, and the offset column if the fit had one). Rows with a missing
+    /// value or a fixed-effect level not in the estimation sample get `None`.
+    /// For PPML the prediction of the mean is `exp` of this.
+    pub fn predict_link(
+        &self,
+        frame: &Frame,
+        fixed_effects: &crate::fixed_effects::FixedEffectEstimates,
+    ) -> Result<Vec<Option<f64>>> {
+        use std::collections::HashMap;
+        let n = frame.nrows();
+        let mut out: Vec<Option<f64>> = vec![Some(0.0); n];
+        for (j, name) in self.names.iter().enumerate() {
+            if name == crate::design::INTERCEPT {
+                for o in out.iter_mut().flatten() {
+                    *o += self.beta[j];
+                }
+                continue;
+            }
+            let col = match frame.column(name) {
+                Some(crate::data::Column::Numeric(v)) => v,
+                _ => {
+                    return Err(Error::Model(format!(
+                        "cannot predict: column '{name}' is missing or not numeric"
+                    )))
+                }
+            };
+            for (o, v) in out.iter_mut().zip(col) {
+                if let Some(acc) = o {
+                    if v.is_nan() {
+                        *o = None;
+                    } else {
+                        *acc += self.beta[j] * v;
+                    }
+                }
+            }
+        }
+        for (fe, est) in self.formula.fixed_effects.iter().zip(&fixed_effects.dims) {
+            let names: Vec<&str> = fe.factors.iter().map(|t| t.name.as_str()).collect();
+            let factors: Vec<std::borrow::Cow<crate::data::Factor>> = names
+                .iter()
+                .map(|nm| match frame.column(nm) {
+                    Some(crate::data::Column::Factor(f)) => Ok(std::borrow::Cow::Borrowed(f)),
+                    Some(crate::data::Column::Numeric(v)) => Ok(std::borrow::Cow::Owned(
+                        crate::data::Factor::from_numeric(v),
+                    )),
+                    None => Err(Error::Model(format!(
+                        "cannot predict: column '{nm}' is missing"
+                    ))),
+                })
+                .collect::<Result<_>>()?;
+            let refs: Vec<&crate::data::Factor> = factors.iter().map(|f| f.as_ref()).collect();
+            let dim = crate::design::interact(&est.name, &refs);
+            let lookup: HashMap<&str, f64> = est
+                .levels
+                .iter()
+                .map(|s| s.as_str())
+                .zip(est.values.iter().copied())
+                .collect();
+            let value: Vec<Option<f64>> = dim
+                .levels
+                .iter()
+                .map(|l| lookup.get(l.as_str()).copied())
+                .collect();
+            for (o, &g) in out.iter_mut().zip(&dim.codes) {
+                if let Some(acc) = o {
+                    match value.get(g as usize).copied().flatten() {
+                        Some(v) => *acc += v,
+                        None => *o = None,
+                    }
+                }
+            }
+        }
+        if let Some(name) = &self.offset_name {
+            let col = match frame.column(name) {
+                Some(crate::data::Column::Numeric(v)) => v,
+                _ => {
+                    return Err(Error::Model(format!(
+                        "cannot predict: offset column '{name}' is missing or not numeric"
+                    )))
+                }
+            };
+            for (o, v) in out.iter_mut().zip(col) {
+                if let Some(acc) = o {
+                    *acc += v;
+                }
+            }
+        }
+        Ok(out)
+    }
+}

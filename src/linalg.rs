@@ -1,0 +1,123 @@
+//! ESTIMATE: the small `p × p` algebra on nalgebra, and the two `n`-length
+//! reductions that feed it (`X̃'WX̃`, `X̃'Wz̃`).
+
+use crate::error::{Error, Result};
+use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
+
+/// Number of rows per block in the parallel reductions. Fixed, so the
+/// floating-point summation order — and the result — does not depend on the
+/// number of threads.
+const BLOCK: usize = 1 << 14;
+
+/// `Σ_i w_i a_i b_i`, summed in fixed blocks (deterministic on any thread count).
+pub(crate) fn wdot(a: &[f64], b: &[f64], w: Option<&[f64]>) -> f64 {
+    let partial: Vec<f64> = match w {
+        Some(w) => a
+            .par_chunks(BLOCK)
+            .zip(b.par_chunks(BLOCK))
+            .zip(w.par_chunks(BLOCK))
+            .map(|((a, b), w)| {
+                a.iter()
+                    .zip(b)
+                    .zip(w)
+                    .map(|((x, y), w)| w * x * y)
+                    .sum::<f64>()
+            })
+            .collect(),
+        None => a
+            .par_chunks(BLOCK)
+            .zip(b.par_chunks(BLOCK))
+            .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>())
+            .collect(),
+    };
+    partial.iter().sum()
+}
+
+/// `X'WX` for a column-major `n × p` matrix.
+pub(crate) fn xtwx(x: &[f64], n: usize, w: Option<&[f64]>) -> DMatrix<f64> {
+    let p = if n == 0 { 0 } else { x.len() / n };
+    let mut m = DMatrix::zeros(p, p);
+    for j in 0..p {
+        for k in 0..=j {
+            let v = wdot(&x[j * n..(j + 1) * n], &x[k * n..(k + 1) * n], w);
+            m[(j, k)] = v;
+            m[(k, j)] = v;
+        }
+    }
+    m
+}
+
+/// `X'Wv`.
+pub(crate) fn xtwv(x: &[f64], n: usize, w: Option<&[f64]>, v: &[f64]) -> DVector<f64> {
+    let p = if n == 0 { 0 } else { x.len() / n };
+    DVector::from_iterator(p, (0..p).map(|j| wdot(&x[j * n..(j + 1) * n], v, w)))
+}
+
+/// Indices of columns that are collinear with earlier columns (or with the
+/// fixed effects), by a Cholesky factorisation in column order that skips a
+/// column whose pivot falls below `tol` times its sum of squares before
+/// demeaning (`raw_diag`). The first of a collinear set is kept, as fixest does.
+pub(crate) fn collinear_columns(a: &DMatrix<f64>, raw_diag: &[f64], tol: f64) -> Vec<usize> {
+    let p = a.nrows();
+    let mut l = DMatrix::<f64>::zeros(p, p);
+    let mut kept: Vec<usize> = Vec::new();
+    let mut dropped = Vec::new();
+    for j in 0..p {
+        let mut d = a[(j, j)];
+        for &k in &kept {
+            d -= l[(j, k)] * l[(j, k)];
+        }
+        let scale = raw_diag[j].abs().max(f64::MIN_POSITIVE);
+        if !(d > tol * scale) {
+            dropped.push(j);
+            continue;
+        }
+        let djj = d.sqrt();
+        l[(j, j)] = djj;
+        for i in (j + 1)..p {
+            let mut s = a[(i, j)];
+            for &k in &kept {
+                s -= l[(i, k)] * l[(j, k)];
+            }
+            l[(i, j)] = s / djj;
+        }
+        kept.push(j);
+    }
+    dropped
+}
+
+/// Solves `A x = b` for symmetric positive-definite `A` (Cholesky).
+pub(crate) fn solve_spd(a: &DMatrix<f64>, b: &DVector<f64>) -> Result<DVector<f64>> {
+    let chol = a.clone().cholesky().ok_or_else(|| {
+        Error::Numerical("the cross-product matrix X'WX is not positive definite".into())
+    })?;
+    Ok(chol.solve(b))
+}
+
+/// Inverse of a symmetric positive-definite matrix (Cholesky).
+pub(crate) fn inv_spd(a: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+    let chol = a.clone().cholesky().ok_or_else(|| {
+        Error::Numerical("the cross-product matrix X'WX is not positive definite".into())
+    })?;
+    Ok(chol.inverse())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_an_exact_linear_combination() {
+        let n = 6;
+        let x1 = [1.0, 2.0, 3.0, 4.0, 5.0, 7.0];
+        let x2 = [0.0, 1.0, 0.0, 1.0, 1.0, 0.0];
+        let x3: Vec<f64> = x1.iter().zip(&x2).map(|(a, b)| 2.0 * a - b).collect();
+        let mut x = x1.to_vec();
+        x.extend_from_slice(&x2);
+        x.extend_from_slice(&x3);
+        let a = xtwx(&x, n, None);
+        let raw: Vec<f64> = (0..3).map(|j| a[(j, j)]).collect();
+        assert_eq!(collinear_columns(&a, &raw, 1e-9), vec![2]);
+    }
+}

@@ -1,0 +1,414 @@
+//! INFER: variance–covariance of the estimates, without refitting.
+//!
+//! The sandwich `V = c · B M B` with bread `B = (X̃'WX̃)⁻¹` and meat
+//! `M = Σ_g s_g s_g'`, where `s_g` sums the scores `x̃_i e_i` over cluster `g`
+//! (for PPML `e_i = y_i − μ_i`; for OLS `e_i = w_i(y_i − ŷ_i)`). Multi-way
+//! clustering follows Cameron, Gelbach & Miller (2011): inclusion–exclusion
+//! over the intersections of the cluster variables. The scalar `c` is the
+//! small-sample correction of the chosen [`SmallSample`] preset.
+
+use crate::design::interact;
+use crate::error::{Error, Result};
+use crate::fit::{Estimator, Fit};
+use crate::fixed_effects::{is_nested, FeDim};
+use crate::linalg;
+use nalgebra::DMatrix;
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+
+/// Which variance estimator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VcovSpec {
+    /// Classical: `σ² (X̃'X̃)⁻¹` for OLS, the inverse information for PPML.
+    Iid,
+    /// Heteroskedasticity-robust (HC1 with the fixest preset).
+    Hetero,
+    /// Clustered by one or more variables (each a column or an interaction
+    /// `a^b`); two or more give multi-way clustering.
+    Cluster(Vec<String>),
+}
+
+impl VcovSpec {
+    /// Parses `iid`, `hetero` (or `robust`), `cluster:VAR[,VAR…]`.
+    ///
+    /// ```
+    /// use gravity_model::VcovSpec;
+    /// assert_eq!(
+    ///     "cluster:exporter^importer".parse::<VcovSpec>()?,
+    ///     VcovSpec::Cluster(vec!["exporter^importer".into()])
+    /// );
+    /// # Ok::<(), gravity_model::Error>(())
+    /// ```
+    pub fn parse(s: &str) -> Result<VcovSpec> {
+        let s = s.trim();
+        match s {
+            "iid" => return Ok(VcovSpec::Iid),
+            "hetero" | "robust" | "hc1" => return Ok(VcovSpec::Hetero),
+            _ => {}
+        }
+        if let Some(rest) = s.strip_prefix("cluster:") {
+            let vars: Vec<String> = rest
+                .split(',')
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .collect();
+            if vars.is_empty() {
+                return Err(Error::Model(
+                    "vcov 'cluster:' needs at least one variable, e.g. cluster:exporter^importer"
+                        .into(),
+                ));
+            }
+            return Ok(VcovSpec::Cluster(vars));
+        }
+        Err(Error::Model(format!(
+            "unknown vcov '{s}': expected iid, hetero or cluster:VAR[,VAR]"
+        )))
+    }
+
+    /// The cluster variables (empty unless clustered).
+    pub fn clusters(&self) -> &[String] {
+        match self {
+            VcovSpec::Cluster(v) => v,
+            _ => &[],
+        }
+    }
+
+    /// A short name: `iid`, `hetero` or `cluster`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            VcovSpec::Iid => "iid",
+            VcovSpec::Hetero => "hetero",
+            VcovSpec::Cluster(_) => "cluster",
+        }
+    }
+}
+
+impl std::str::FromStr for VcovSpec {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        VcovSpec::parse(s)
+    }
+}
+
+/// Small-sample conventions, as two named presets that reproduce the peers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmallSample {
+    /// fixest / pyfixest defaults: `(n−1)/(n−K)` (`n/(n−K)` for hetero) with
+    /// `K` counting the regressors and the fixed effects not nested in a
+    /// cluster variable (every dimension after the first less one level), and
+    /// `G/(G−1)` with the smallest `G` for clustered errors. t statistics with
+    /// `n−K` (or `G−1`) degrees of freedom for OLS, z for PPML.
+    Fixest,
+    /// ppmlhdfe / reghdfe for Poisson: `n/(n−1)` for robust, `G/(G−1)` for
+    /// clustered, no `K` adjustment; z statistics.
+    Ppmlhdfe,
+}
+
+impl SmallSample {
+    /// Parses `fixest` or `ppmlhdfe`.
+    pub fn parse(s: &str) -> Result<SmallSample> {
+        match s.trim() {
+            "fixest" => Ok(SmallSample::Fixest),
+            "ppmlhdfe" => Ok(SmallSample::Ppmlhdfe),
+            other => Err(Error::Model(format!(
+                "unknown small-sample preset '{other}': expected fixest or ppmlhdfe"
+            ))),
+        }
+    }
+}
+
+/// One coefficient with its inference.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoefRow {
+    /// Regressor name.
+    pub name: String,
+    /// Estimate.
+    pub estimate: f64,
+    /// Standard error.
+    pub std_error: f64,
+    /// z (PPML) or t (OLS) statistic.
+    pub statistic: f64,
+    /// Two-sided p-value.
+    pub p_value: f64,
+    /// Lower end of the 95% confidence interval.
+    pub ci_low: f64,
+    /// Upper end of the 95% confidence interval.
+    pub ci_high: f64,
+}
+
+/// Inference on a fit for one variance estimator.
+#[derive(Debug, Clone)]
+pub struct Inference {
+    /// The variance estimator.
+    pub spec: VcovSpec,
+    /// The small-sample preset.
+    pub ssc: SmallSample,
+    /// The variance–covariance matrix of the coefficients.
+    pub vcov: DMatrix<f64>,
+    /// Per-coefficient rows.
+    pub coefficients: Vec<CoefRow>,
+    /// Number of clusters in each cluster variable.
+    pub n_clusters: Vec<usize>,
+    /// Degrees of freedom of the t distribution (`None`: normal).
+    pub df_t: Option<f64>,
+    /// The scalar small-sample factor applied.
+    pub adjustment: f64,
+}
+
+impl Inference {
+    /// Standard errors, in coefficient order.
+    pub fn std_errors(&self) -> Vec<f64> {
+        self.coefficients.iter().map(|c| c.std_error).collect()
+    }
+
+    /// The row of coefficient `name`.
+    pub fn coef(&self, name: &str) -> Option<&CoefRow> {
+        self.coefficients.iter().find(|c| c.name == name)
+    }
+}
+
+/// Sum of scores by cluster: `Σ_g s_g s_g'` with `s_g = Σ_{i∈g} x̃_i e_i`.
+fn meat(x_tilde: &[f64], n: usize, p: usize, e: &[f64], cluster: Option<&FeDim>) -> DMatrix<f64> {
+    let mut m = DMatrix::<f64>::zeros(p, p);
+    match cluster {
+        None => {
+            for i in 0..n {
+                for a in 0..p {
+                    let sa = x_tilde[a * n + i] * e[i];
+                    for b in 0..=a {
+                        m[(a, b)] += sa * x_tilde[b * n + i] * e[i];
+                    }
+                }
+            }
+        }
+        Some(c) => {
+            let g_n = c.n_levels();
+            let mut s = vec![0.0; g_n * p];
+            for i in 0..n {
+                let g = c.codes[i] as usize;
+                for a in 0..p {
+                    s[g * p + a] += x_tilde[a * n + i] * e[i];
+                }
+            }
+            for g in 0..g_n {
+                let sg = &s[g * p..(g + 1) * p];
+                for a in 0..p {
+                    for b in 0..=a {
+                        m[(a, b)] += sg[a] * sg[b];
+                    }
+                }
+            }
+        }
+    }
+    for a in 0..p {
+        for b in 0..a {
+            m[(b, a)] = m[(a, b)];
+        }
+    }
+    m
+}
+
+/// Number of fixed-effect parameters counted in `K` by the fixest preset:
+/// all levels, less one per dimension after the first, less the levels of
+/// dimensions nested in a cluster variable (pyfixest's `k_fixef = "nonnested"`).
+fn fe_df(fe: &[FeDim], clusters: &[&FeDim]) -> usize {
+    if fe.is_empty() {
+        return 0;
+    }
+    let total: usize = fe.iter().map(|d| d.n_levels()).sum();
+    let mut k = total - (fe.len() - 1);
+    for d in fe {
+        if clusters
+            .iter()
+            .any(|c| is_nested(&d.codes, d.n_levels(), &c.codes))
+        {
+            // Nested dimensions do not count; one level is added back for
+            // each, as fixest does.
+            k = k + 1 - d.n_levels();
+        }
+    }
+    k
+}
+
+impl Fit {
+    /// Inference for variance estimator `spec` with small-sample preset `ssc`,
+    /// without refitting. Cluster variables must have been carried into the
+    /// fit ([`FitOptions::clusters`](crate::FitOptions)) or be one of its
+    /// fixed-effect dimensions.
+    pub fn inference(&self, spec: &VcovSpec, ssc: SmallSample) -> Result<Inference> {
+        let c = &self.core;
+        let n = c.n;
+        let p = self.beta.len();
+        let bread = if p > 0 {
+            linalg::inv_spd(&linalg::xtwx(&c.x_tilde, n, Some(&c.w)))?
+        } else {
+            DMatrix::zeros(0, 0)
+        };
+        let clusters: Vec<FeDim> = spec
+            .clusters()
+            .iter()
+            .map(|name| self.cluster_dim(name))
+            .collect::<Result<_>>()?;
+        let cl_refs: Vec<&FeDim> = clusters.iter().collect();
+        let k_fe = match ssc {
+            SmallSample::Fixest => fe_df(&c.fe, &cl_refs),
+            SmallSample::Ppmlhdfe => 0,
+        };
+        let df_k = (p + k_fe) as f64;
+        let nf = n as f64;
+        let (raw, adjustment, n_clusters, g_min) = match spec {
+            VcovSpec::Iid => {
+                let (sigma2, adj) = match self.estimator {
+                    Estimator::Ols => {
+                        let rss: f64 = c
+                            .score_resid
+                            .iter()
+                            .zip(&c.w)
+                            .map(|(we, w)| we * we / w)
+                            .sum();
+                        match ssc {
+                            SmallSample::Fixest => (rss / (nf - 1.0), (nf - 1.0) / (nf - df_k)),
+                            SmallSample::Ppmlhdfe => (rss / nf, 1.0),
+                        }
+                    }
+                    Estimator::Ppml => match ssc {
+                        SmallSample::Fixest => (1.0, (nf - 1.0) / (nf - df_k)),
+                        SmallSample::Ppmlhdfe => (1.0, 1.0),
+                    },
+                };
+                (bread.clone() * sigma2, adj, vec![], None)
+            }
+            VcovSpec::Hetero => {
+                let m = meat(&c.x_tilde, n, p, &c.score_resid, None);
+                let adj = match ssc {
+                    SmallSample::Fixest => nf / (nf - df_k),
+                    SmallSample::Ppmlhdfe => nf / (nf - 1.0),
+                };
+                (&bread * m * &bread, adj, vec![], None)
+            }
+            VcovSpec::Cluster(_) => {
+                let m_dims = clusters.len();
+                let mut total = DMatrix::<f64>::zeros(p, p);
+                // Inclusion–exclusion over non-empty subsets of the dimensions.
+                for mask in 1u32..(1u32 << m_dims) {
+                    let members: Vec<&FeDim> = (0..m_dims)
+                        .filter(|b| mask & (1 << b) != 0)
+                        .map(|b| &clusters[b])
+                        .collect();
+                    let dim = if members.len() == 1 {
+                        members[0].clone()
+                    } else {
+                        intersect(&members)
+                    };
+                    let sign = if members.len() % 2 == 1 { 1.0 } else { -1.0 };
+                    total += meat(&c.x_tilde, n, p, &c.score_resid, Some(&dim)) * sign;
+                }
+                let gs: Vec<usize> = clusters.iter().map(|d| d.n_levels()).collect();
+                let g = *gs.iter().min().unwrap_or(&1) as f64;
+                let g_adj = if g > 1.0 { g / (g - 1.0) } else { 1.0 };
+                let adj = match ssc {
+                    SmallSample::Fixest => g_adj * (nf - 1.0) / (nf - df_k),
+                    SmallSample::Ppmlhdfe => g_adj,
+                };
+                let mut v = &bread * total * &bread;
+                if m_dims > 1 {
+                    v = fix_psd(v);
+                }
+                (v, adj, gs, Some(g))
+            }
+        };
+        let vcov = raw * adjustment;
+        let df_t = match (self.estimator, ssc) {
+            (Estimator::Ols, SmallSample::Fixest) => Some(match g_min {
+                Some(g) => g - 1.0,
+                None => nf - df_k,
+            }),
+            _ => None,
+        };
+        let coefficients = self
+            .names
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                let est = self.beta[j];
+                let se = vcov[(j, j)].max(0.0).sqrt();
+                let stat = est / se;
+                let (p_value, crit) = match df_t {
+                    Some(df) if df > 0.0 => {
+                        // StudentsT::new fails only for df <= 0, excluded here.
+                        let t = StudentsT::new(0.0, 1.0, df)
+                            .map_err(|e| Error::Bug(format!("t distribution: {e}")))?;
+                        (2.0 * (1.0 - t.cdf(stat.abs())), t.inverse_cdf(0.975))
+                    }
+                    _ => {
+                        let z = Normal::standard();
+                        (2.0 * (1.0 - z.cdf(stat.abs())), z.inverse_cdf(0.975))
+                    }
+                };
+                Ok(CoefRow {
+                    name: name.clone(),
+                    estimate: est,
+                    std_error: se,
+                    statistic: stat,
+                    p_value,
+                    ci_low: est - crit * se,
+                    ci_high: est + crit * se,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Inference {
+            spec: spec.clone(),
+            ssc,
+            vcov,
+            coefficients,
+            n_clusters,
+            df_t,
+            adjustment,
+        })
+    }
+
+    /// A cluster variable carried into the fit, or a fixed-effect dimension.
+    fn cluster_dim(&self, name: &str) -> Result<FeDim> {
+        let c = &self.core;
+        let norm = |s: &str| s.replace(' ', "");
+        if let Some(d) = c.clusters.iter().find(|d| norm(&d.name) == norm(name)) {
+            return Ok(d.clone());
+        }
+        if let Some(d) = c.fe.iter().find(|d| norm(&d.name) == norm(name)) {
+            return Ok(d.clone());
+        }
+        Err(Error::Model(format!(
+            "cluster variable '{name}' was not carried into the fit: pass it in FitOptions::clusters"
+        )))
+    }
+}
+
+/// The intersection of several cluster dimensions (for inclusion–exclusion).
+fn intersect(dims: &[&FeDim]) -> FeDim {
+    let factors: Vec<crate::data::Factor> = dims
+        .iter()
+        .map(|d| crate::data::Factor {
+            codes: d.codes.clone(),
+            levels: d.levels.clone(),
+        })
+        .collect();
+    let refs: Vec<&crate::data::Factor> = factors.iter().collect();
+    let name = dims
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect::<Vec<_>>()
+        .join("&");
+    interact(&name, &refs)
+}
+
+/// Multi-way clustered matrices can fail to be positive semi-definite; as
+/// fixest does, replace negative eigenvalues by zero.
+fn fix_psd(v: DMatrix<f64>) -> DMatrix<f64> {
+    let eig = v.clone().symmetric_eigen();
+    if eig.eigenvalues.iter().all(|&l| l >= 0.0) {
+        return v;
+    }
+    let lam = eig.eigenvalues.map(|l| l.max(0.0));
+    &eig.eigenvectors * DMatrix::from_diagonal(&lam) * eig.eigenvectors.transpose()
+}
