@@ -27,6 +27,7 @@ mod ppml;
 pub mod report;
 pub mod sample;
 pub mod separation;
+pub mod synthetic;
 pub mod vcov;
 
 pub use fit::{fit, Estimator, Fit, FitInfo, FitOptions, Termination};

@@ -143,7 +143,7 @@ impl Default for ReluParams {
         ReluParams {
             tol: 1e-5,
             interior_weight: 1e8,
-            max_iter: 100,
+            max_iter: 1000,
         }
     }
 }
@@ -154,7 +154,7 @@ impl Default for ReluParams {
 pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize)> {
     let n = d.n();
     let boundary: Vec<bool> = d.y.iter().map(|&y| y == 0.0).collect();
-    if !boundary.iter().any(|&b| b) || d.p() == 0 {
+    if !boundary.iter().any(|&b| b) || (d.p() == 0 && d.fe.is_empty()) {
         return Ok((vec![false; n], 0));
     }
     let w: Vec<f64> = boundary
