@@ -245,6 +245,12 @@ pub(crate) fn fit_design(
         Estimator::Ols => Separation::none(),
     };
     let mut notes = Vec::new();
+    if estimator == Estimator::Ppml && d.n() > 0 && d.y.iter().all(|&y| y == 0.0) {
+        return Err(Error::Model(format!(
+            "the outcome '{}' is zero in every observation: PPML has no solution",
+            formula.response.name
+        )));
+    }
     let mut d = separation::prune(d, options.drop_singletons, sep);
     let mut relu_iterations = 0;
     let mut relu_dropped = 0;
