@@ -133,57 +133,69 @@ impl<'a> Demeaner<'a> {
         self.dims.len()
     }
 
-    /// `⟨a, b⟩_W`.
-    fn dot(&self, a: &[f64], b: &[f64]) -> f64 {
-        let mut s = 0.0;
-        for ((&ai, &bi), &wi) in a.iter().zip(b).zip(self.w) {
-            s += wi * ai * bi;
+    /// Loads `t ← p` and accumulates the weighted sums of the sweep's first
+    /// dimension, in one pass.
+    fn load(&self, p: &[f64], t: &mut [f64], sums: &mut [Vec<f64>]) {
+        let first = self.sweep[0];
+        let s = &mut sums[first];
+        s.iter_mut().for_each(|x| *x = 0.0);
+        let codes = &self.dims[first].codes;
+        for i in 0..p.len() {
+            let pi = p[i];
+            t[i] = pi;
+            s[codes[i] as usize] += self.w[i] * pi;
         }
-        s
     }
 
-    /// `v ← T v`: the symmetric sweep of projections, one pass over the rows
-    /// per projection (the subtraction for dimension `k` is fused with the
-    /// weighted sums for the next dimension of the sweep).
-    fn apply_sweep(&self, v: &mut [f64], sums: &mut [Vec<f64>]) {
+    /// With `t = p` loaded (see [`Demeaner::load`]), overwrites `t` with
+    /// `A p = p − T p` and returns `⟨p, A p⟩_W`. `T` is the symmetric sweep of
+    /// projections; each projection is one pass over the rows (its subtraction
+    /// is fused with the weighted sums for the next dimension, and the last one
+    /// with the product `A p`).
+    fn apply_a(&self, p: &[f64], t: &mut [f64], sums: &mut [Vec<f64>]) -> f64 {
         let w = self.w;
-        let first = self.sweep[0];
-        {
-            let s = &mut sums[first];
-            s.iter_mut().for_each(|x| *x = 0.0);
-            for ((&g, &vi), &wi) in self.dims[first].codes.iter().zip(v.iter()).zip(w) {
-                s[g as usize] += wi * vi;
-            }
-        }
-        for step in 0..self.sweep.len() {
+        let last = self.sweep.len() - 1;
+        for step in 0..last {
             let k = self.sweep[step];
-            // Turn the sums of dimension k into means.
+            let next = self.sweep[step + 1];
             for (s, &inv) in sums[k].iter_mut().zip(&self.inv_wsum[k]) {
                 *s *= inv;
             }
+            // `k != next` always: consecutive entries of the sweep differ.
+            let (means, acc) = two_mut(sums, k, next);
+            acc.iter_mut().for_each(|x| *x = 0.0);
             let codes_k = &self.dims[k].codes;
-            if let Some(&next) = self.sweep.get(step + 1) {
-                // `k != next` always: consecutive entries of the sweep differ.
-                let (means, acc) = two_mut(sums, k, next);
-                acc.iter_mut().for_each(|x| *x = 0.0);
-                let codes_n = &self.dims[next].codes;
-                for i in 0..v.len() {
-                    let vi = v[i] - means[codes_k[i] as usize];
-                    v[i] = vi;
-                    acc[codes_n[i] as usize] += w[i] * vi;
-                }
-            } else {
-                let means = &sums[k];
-                for (vi, &g) in v.iter_mut().zip(codes_k) {
-                    *vi -= means[g as usize];
-                }
+            let codes_n = &self.dims[next].codes;
+            for i in 0..t.len() {
+                let ti = t[i] - means[codes_k[i] as usize];
+                t[i] = ti;
+                acc[codes_n[i] as usize] += w[i] * ti;
             }
         }
+        let k = self.sweep[last];
+        for (s, &inv) in sums[k].iter_mut().zip(&self.inv_wsum[k]) {
+            *s *= inv;
+        }
+        let means = &sums[k];
+        let codes_k = &self.dims[k].codes;
+        let mut p_ap = 0.0;
+        for i in 0..t.len() {
+            // t holds T p after this subtraction; store A p = p − T p.
+            let ap = p[i] - (t[i] - means[codes_k[i] as usize]);
+            t[i] = ap;
+            p_ap += w[i] * p[i] * ap;
+        }
+        p_ap
     }
 
     /// Demeans one column: on return `work.u` holds the fixed-effect part
     /// `P x` and `x_tilde` holds `x − P x`. `work.u` on entry is the warm start
     /// (zeros, or the previous solution for a similar column).
+    ///
+    /// Conjugate gradient on `A u = A x`, `A = I − T`, in the `W` inner
+    /// product (the variables are named as in the textbook algorithm):
+    /// `r = A(x − u)`, `p = r`; repeat `α = ⟨r,r⟩/⟨p,Ap⟩`, `u += αp`,
+    /// `r −= αAp`, `p = r + (⟨r,r⟩_new/⟨r,r⟩) p`.
     pub fn demean(
         &self,
         x: &[f64],
@@ -202,7 +214,13 @@ impl<'a> Demeaner<'a> {
             };
         }
         let ColumnWork { u, r, p, t, sums } = work;
-        let xx = self.dot(x, x);
+        let w = self.w;
+        let mut xx = 0.0;
+        for i in 0..n {
+            xx += w[i] * x[i] * x[i];
+            // r temporarily holds x − u.
+            r[i] = x[i] - u[i];
+        }
         if xx == 0.0 {
             u.iter_mut().for_each(|v| *v = 0.0);
             x_tilde.iter_mut().for_each(|v| *v = 0.0);
@@ -212,31 +230,23 @@ impl<'a> Demeaner<'a> {
                 converged: true,
             };
         }
-        // r = (I − T) x − (I − T) u = (I − T)(x − u).
+        // r = A (x − u); then p = r, loaded for the first sweep.
+        self.load(r, t, sums);
+        self.apply_a(r, t, sums);
+        let mut rr = 0.0;
         for i in 0..n {
-            p[i] = x[i] - u[i];
+            r[i] = t[i];
+            rr += w[i] * t[i] * t[i];
         }
+        self.load(r, p, sums);
         t.copy_from_slice(p);
-        self.apply_sweep(t, sums);
-        for i in 0..n {
-            r[i] = p[i] - t[i];
-        }
-        p.copy_from_slice(r);
-        let mut rr = self.dot(r, r);
         let target = params.tol * params.tol * xx;
         let mut iterations = 0;
         let mut converged = rr <= target;
         while !converged && iterations < params.max_iter {
             iterations += 1;
-            // t = A p = p − T p
-            t.copy_from_slice(p);
-            self.apply_sweep(t, sums);
-            let mut p_ap = 0.0;
-            for i in 0..n {
-                let ap = p[i] - t[i];
-                t[i] = ap;
-                p_ap += self.w[i] * p[i] * ap;
-            }
+            // t = A p (t was loaded with p and the first sums accumulated).
+            let p_ap = self.apply_a(p, t, sums);
             if p_ap <= 0.0 {
                 // The residual has no component left in span(D): done.
                 converged = true;
@@ -248,14 +258,24 @@ impl<'a> Demeaner<'a> {
                 u[i] += alpha * p[i];
                 let ri = r[i] - alpha * t[i];
                 r[i] = ri;
-                rr_new += self.w[i] * ri * ri;
+                rr_new += w[i] * ri * ri;
             }
             let beta = rr_new / rr;
             rr = rr_new;
-            for i in 0..n {
-                p[i] = r[i] + beta * p[i];
-            }
             converged = rr <= target;
+            if !converged {
+                // p = r + βp, loaded into t with the first sums, in one pass.
+                let first = self.sweep[0];
+                let s = &mut sums[first];
+                s.iter_mut().for_each(|x| *x = 0.0);
+                let codes = &self.dims[first].codes;
+                for i in 0..n {
+                    let pi = r[i] + beta * p[i];
+                    p[i] = pi;
+                    t[i] = pi;
+                    s[codes[i] as usize] += w[i] * pi;
+                }
+            }
         }
         for i in 0..n {
             x_tilde[i] = x[i] - u[i];
