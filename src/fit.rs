@@ -130,7 +130,6 @@ pub(crate) struct Core {
     pub n: usize,
     /// Input-frame row of each observation.
     pub rows: Vec<usize>,
-    pub y: Vec<f64>,
     /// Raw regressors (column-major; kept columns only).
     pub x: Vec<f64>,
     /// Demeaned regressors with the final weights (column-major).
@@ -145,7 +144,6 @@ pub(crate) struct Core {
     pub offset: Option<Vec<f64>>,
     pub fe: Vec<FeDim>,
     pub clusters: Vec<FeDim>,
-    pub cluster_names: Vec<String>,
 }
 
 impl Fit {

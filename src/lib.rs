@@ -28,6 +28,7 @@ mod ppml;
 pub mod report;
 pub mod sample;
 pub mod separation;
+pub mod simulate;
 pub mod synthetic;
 pub mod vcov;
 

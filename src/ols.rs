@@ -92,7 +92,6 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
         seconds: start.elapsed().as_secs_f64(),
     };
     let sample = SampleReport::new(d.status.clone(), 0);
-    let cluster_names = d.clusters.iter().map(|c| c.name.clone()).collect();
     Ok(Fit {
         estimator: Estimator::Ols,
         formula: formula.clone(),
@@ -106,7 +105,6 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
         core: Core {
             n,
             rows: d.rows,
-            y: d.y,
             x: d.x,
             x_tilde,
             w,
@@ -115,7 +113,6 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
             offset,
             fe: d.fe,
             clusters: d.clusters,
-            cluster_names,
         },
     })
 }

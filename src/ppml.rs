@@ -230,7 +230,6 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
         )));
     }
     let sample = SampleReport::new(d.status.clone(), 0);
-    let cluster_names = d.clusters.iter().map(|c| c.name.clone()).collect();
     Ok(Fit {
         estimator: Estimator::Ppml,
         formula: formula.clone(),
@@ -244,7 +243,6 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
         core: Core {
             n,
             rows: d.rows,
-            y: d.y,
             x: d.x,
             x_tilde,
             w,
@@ -253,7 +251,6 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
             offset: d.offset,
             fe: d.fe,
             clusters: d.clusters,
-            cluster_names,
         },
     })
 }
