@@ -163,7 +163,7 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize)>
         .collect();
     let dm = Demeaner::new(&d.fe, &w);
     let demean_params = DemeanParams {
-        tol: 1e-12,
+        tol: 1e-9,
         max_iter: 50_000,
     };
     // The regressors are demeaned once: the weights never change.
