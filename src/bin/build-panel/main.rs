@@ -37,23 +37,8 @@ struct Args {
     out: PathBuf,
 }
 
-/// Panel columns, in order.
-const COLUMNS: [&str; 14] = [
-    "exporter",
-    "importer",
-    "year",
-    "trade",
-    "trade_goods",
-    "domestic_complete",
-    "ldist",
-    "contig",
-    "lang",
-    "colony",
-    "fta",
-    "eaeu",
-    "sanction_trade",
-    "sanction_any",
-];
+/// Panel columns, in order (shared with the library).
+use gravity_model::panel::COLUMNS;
 
 /// Industries per broad sector in ITPD-E R02.
 const N_MANU: u32 = 118;
