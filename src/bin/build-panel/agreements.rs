@@ -142,6 +142,7 @@ pub enum Category {
     DgdOnlyDestaNoTreaty,
     DgdOnlyNotInDesta,
     DestaOnlyDgdHole,
+    DestaOnlyDgdLongGap,
     DestaOnlyDgdEnded,
     DestaOnlyDgdLater,
     DestaOnlyDgdNever,
@@ -150,7 +151,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 12] = [
+    pub const ALL: [Category; 13] = [
         Category::Agree1,
         Category::Agree0,
         Category::DgdOnlyDestaLater,
@@ -158,6 +159,7 @@ impl Category {
         Category::DgdOnlyDestaNoTreaty,
         Category::DgdOnlyNotInDesta,
         Category::DestaOnlyDgdHole,
+        Category::DestaOnlyDgdLongGap,
         Category::DestaOnlyDgdEnded,
         Category::DestaOnlyDgdLater,
         Category::DestaOnlyDgdNever,
@@ -184,8 +186,12 @@ impl Category {
             ),
             Category::DgdOnlyNotInDesta => ("DGD rta=1; a country is not in DESTA", "fta=1 (DGD)"),
             Category::DestaOnlyDgdHole => (
-                "DGD rta=0 but 1 in earlier and later years; DESTA in force",
+                "DGD rta=0 in a gap of at most 3 years between 1s; DESTA in force",
                 "fta=1 (gap in DGD filled)",
+            ),
+            Category::DestaOnlyDgdLongGap => (
+                "DGD rta=0 in a gap of more than 3 years between 1s; DESTA in force",
+                "fta=0 (DGD)",
             ),
             Category::DestaOnlyDgdEnded => (
                 "DGD rta=0 after earlier 1s (agreement ended); DESTA in force (no end dates)",
@@ -204,6 +210,10 @@ impl Category {
         }
     }
 }
+
+/// Longest run of DGD `rta = 0` years between two `rta = 1` years that is
+/// treated as a coding gap (and filled) when DESTA has a treaty in force.
+pub const MAX_FILLED_GAP: u32 = 3;
 
 /// Classifies an unordered pair-year and returns (fta before the EAEU rule, category).
 pub fn resolve(dgd: &Dgd, desta: &Desta, a: Code, b: Code, year: u16) -> (u8, Category) {
@@ -243,10 +253,19 @@ pub fn resolve(dgd: &Dgd, desta: &Desta, a: Code, b: Code, year: u16) -> (u8, Ca
             (1, cat)
         }
         (false, true) => {
-            let before = h.one & (bit - 1) != 0;
-            let after = h.one & !((bit << 1) - 1) != 0;
-            match (before, after) {
-                (true, true) => (1, Category::DestaOnlyDgdHole),
+            let below = h.one & (bit - 1);
+            let above = h.one & !((bit << 1) - 1);
+            match (below != 0, above != 0) {
+                (true, true) => {
+                    // Years strictly between the last 1 before and the first 1 after.
+                    let prev = 63 - below.leading_zeros();
+                    let next = above.trailing_zeros();
+                    if next - prev - 1 <= MAX_FILLED_GAP {
+                        (1, Category::DestaOnlyDgdHole)
+                    } else {
+                        (0, Category::DestaOnlyDgdLongGap)
+                    }
+                }
                 (true, false) => (0, Category::DestaOnlyDgdEnded),
                 (false, true) => (0, Category::DestaOnlyDgdLater),
                 (false, false) => (0, Category::DestaOnlyDgdNever),
