@@ -184,10 +184,10 @@ fn run(args: &Args) -> Result<()> {
             );
             n_intl += 1;
         }
-        match trade {
-            None => missing_trade += 1,
-            Some(t) if t == 0.0 => zeros_trade += 1,
-            _ => {}
+        if trade.is_none() {
+            missing_trade += 1;
+        } else if trade == Some(0.0) {
+            zeros_trade += 1;
         }
         if goods == Some(0.0) {
             zeros_goods += 1;
