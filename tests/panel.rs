@@ -354,3 +354,27 @@ fn load_shipped_panel_has_expected_columns_and_rows() {
     );
     assert_eq!(frame.nrows(), panel().rows.len());
 }
+
+#[test]
+fn builder_names_a_missing_input() {
+    // Needs no raw data: an empty --raw directory must fail with the file named.
+    let empty = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_build-panel"))
+        .arg("--raw")
+        .arg(empty.path())
+        .arg("--out")
+        .arg(empty.path().join("out"))
+        .output()
+        .unwrap_or_else(|e| panic!("running build-panel: {e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "missing input accepted");
+    assert!(
+        stderr.contains("raw input missing")
+            && stderr.contains("itpde_r02_broad_sector_totals.csv.gz"),
+        "unclear error: {stderr}"
+    );
+    assert!(
+        !empty.path().join("out").exists(),
+        "output written despite the error"
+    );
+}
