@@ -13,6 +13,7 @@
 pub mod data;
 pub mod error;
 pub mod formula;
+mod text;
 
 pub use data::{Column, ColumnKind, ColumnRequest, CsvOptions, Factor, Frame};
 pub use error::{Error, Location, Result};
