@@ -24,14 +24,15 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// The candidate closest to `name`, if it is within edit distance 2 (and
-/// closer than the length of `name`, so `x` does not suggest `y`).
+/// The candidate closest to `name`, if it is within edit distance 2 and
+/// shares at least one character position with it (so `x` does not suggest
+/// `y`, but `yr` suggests `year`).
 pub(crate) fn did_you_mean<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
-    let limit = MAX_DISTANCE.min(name.chars().count().saturating_sub(1));
+    let len = name.chars().count();
     candidates
         .iter()
         .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, _)| *d <= limit)
+        .filter(|(d, c)| *d <= MAX_DISTANCE && *d < len.max(c.chars().count()))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.as_str())
 }
@@ -84,6 +85,9 @@ mod tests {
         assert_eq!(did_you_mean("tradee", &cols), Some("trade"));
         assert_eq!(did_you_mean("gdp", &cols), None);
         assert_eq!(did_you_mean("x", &names(&["y"])), None);
+        assert_eq!(did_you_mean("x", &names(&["y", "x1"])), Some("x1"));
+        assert_eq!(did_you_mean("yr", &names(&["year"])), Some("year"));
+        assert_eq!(did_you_mean("ab", &names(&["cd"])), None);
         assert_eq!(unknown_column_hint("ftaa", &cols), "did you mean 'fta'?");
         assert_eq!(
             unknown_column_hint("gdp", &cols),
