@@ -130,6 +130,36 @@ impl Error {
         }
     }
 
+    /// A data error at `location` with a message and a hint.
+    pub(crate) fn data_hint(
+        location: Location,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        Error::Data {
+            location,
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    /// A formula error underlining `len` bytes of `formula` from `start`.
+    pub(crate) fn formula(
+        formula: &str,
+        start: usize,
+        len: usize,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Self {
+        Error::Formula {
+            formula: formula.to_owned(),
+            start,
+            len,
+            message: message.into(),
+            hint,
+        }
+    }
+
     /// The location of the error in the user's input, if it has one.
     pub fn location(&self) -> Option<&Location> {
         match self {

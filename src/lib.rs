@@ -14,6 +14,7 @@ pub mod data;
 pub mod error;
 pub mod formula;
 pub mod panel;
+mod text;
 
 pub use data::{Column, ColumnKind, ColumnRequest, CsvOptions, Factor, Frame};
 pub use error::{Error, Location, Result};

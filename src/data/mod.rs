@@ -10,6 +10,7 @@ mod csv;
 pub use self::csv::{ColumnKind, ColumnRequest, CsvOptions};
 
 use crate::error::{Error, Location, Result};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// Code of a missing cell in a [`Factor`].
@@ -199,6 +200,42 @@ impl Frame {
             .iter()
             .position(|n| n == name)
             .map(|i| &self.columns[i])
+    }
+
+    /// The numeric column called `name` (`NaN` marks a missing cell).
+    ///
+    /// Fails, naming the column, if there is no such column or it holds
+    /// categories.
+    pub fn numeric(&self, name: &str) -> Result<&[f64]> {
+        match self.column(name) {
+            Some(Column::Numeric(values)) => Ok(values),
+            Some(Column::Factor(_)) => Err(Error::data_hint(
+                Location::new(self.source.clone(), None, Some(name)),
+                format!("column '{name}' holds text (categories), expected numbers"),
+                "use it as a fixed effect, or fix the cells that are not numbers",
+            )),
+            None => Err(self.unknown_column(name)),
+        }
+    }
+
+    /// The column called `name` as categories: a factor column as is, a
+    /// numeric column encoded with [`Factor::from_numeric`] (levels sorted).
+    ///
+    /// Fails, naming the column, if there is no such column.
+    pub fn factor(&self, name: &str) -> Result<Cow<'_, Factor>> {
+        match self.column(name) {
+            Some(Column::Factor(factor)) => Ok(Cow::Borrowed(factor)),
+            Some(Column::Numeric(values)) => Ok(Cow::Owned(Factor::from_numeric(values))),
+            None => Err(self.unknown_column(name)),
+        }
+    }
+
+    fn unknown_column(&self, name: &str) -> Error {
+        Error::data_hint(
+            Location::new(self.source.clone(), None, Some(name)),
+            format!("unknown column '{name}'"),
+            crate::text::unknown_column_hint(name, &self.names),
+        )
     }
 
     /// The file the frame was read from, if any.

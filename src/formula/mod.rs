@@ -1,8 +1,27 @@
 //! VALIDATE: fixest-style model formulas, `y ~ x1 + x2 | fe1 + fe2^fe3`.
 //!
-//! STUB: being implemented (see the formula work item).
+//! The grammar is fixest's (`fml` in `R/estimation.R`), restricted to what
+//! the estimators use:
+//!
+//! | Formula                            | Meaning                                           |
+//! |------------------------------------|---------------------------------------------------|
+//! | `trade ~ fta + dist`               | regressors and an intercept                       |
+//! | `trade ~ 0 + fta` / `trade ~ fta - 1` | no intercept                                   |
+//! | `trade ~ 1`                        | intercept only                                    |
+//! | `trade ~ fta \| exp + imp`         | two fixed effects (they absorb the intercept)     |
+//! | `trade ~ 1 \| exp^year`            | one fixed effect per exporter-year, no regressors |
+//!
+//! Column names are `[A-Za-z_.][A-Za-z0-9_.]*`, or any text in backticks
+//! (`` `trade value` ``). Every [`Term`] keeps its byte span in the text so
+//! that errors can underline it.
 
-use crate::error::Result;
+mod parse;
+
+use crate::data::{ColumnKind, ColumnRequest};
+use crate::error::{Error, Result};
+use crate::text;
+use std::fmt;
+use std::str::FromStr;
 
 /// A column name in a formula, with its byte span in the formula text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,16 +68,521 @@ pub struct Formula {
 }
 
 impl Formula {
-    /// Parses `text`.
+    /// Parses `text`, e.g. `trade ~ fta + rta | exporter^year + importer^year`.
+    ///
+    /// Errors are [`Error::Formula`], pointing at the byte span of the
+    /// offending token and naming the formula part (response, regressors or
+    /// fixed effects).
+    ///
+    /// ```
+    /// use gravity_model::Formula;
+    /// let f = Formula::parse("trade ~ fta + rta | exp^year + imp^year")?;
+    /// assert_eq!(f.response.name, "trade");
+    /// assert_eq!(f.regressors.len(), 2);
+    /// assert_eq!(f.fixed_effects[0].name(), "exp^year");
+    /// assert!(!f.intercept); // absorbed by the fixed effects
+    ///
+    /// let err = Formula::parse("trade ~ fta | exp^").unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "formula: expected a column name after '^' in the fixed effects, found end of input\n  \
+    ///      trade ~ fta | exp^\n                    ^"
+    /// );
+    /// # Ok::<(), gravity_model::Error>(())
+    /// ```
     pub fn parse(text: &str) -> Result<Formula> {
-        let _ = text;
-        todo!()
+        parse::parse(text)
     }
 
     /// Checks that every column the formula names is in `available`
     /// (the CSV header); errors point at the token and name the formula part.
+    ///
+    /// The hint suggests a near match (edit distance at most 2), or lists
+    /// the available columns.
     pub fn check_columns(&self, available: &[String]) -> Result<()> {
-        let _ = available;
-        todo!()
+        for (part, term) in self.terms() {
+            if !available.iter().any(|a| *a == term.name) {
+                return Err(Error::formula(
+                    &self.text,
+                    term.start,
+                    term.len,
+                    format!("unknown column '{}' in {part}", term.name),
+                    Some(text::unknown_column_hint(&term.name, available)),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The columns to read from the data, each once: the response as
+    /// `response_kind` ([`ColumnKind::NonNegative`] for PPML,
+    /// [`ColumnKind::Numeric`] for OLS), the regressors as numbers and the
+    /// factors of the fixed effects as categories. A column that is both a
+    /// regressor and a fixed effect is requested as numbers
+    /// ([`Frame::factor`](crate::Frame::factor) converts it).
+    pub fn columns(&self, response_kind: ColumnKind) -> Vec<ColumnRequest> {
+        let mut out: Vec<ColumnRequest> = Vec::new();
+        for (part, term) in self.terms() {
+            if out.iter().any(|c| c.name == term.name) {
+                continue;
+            }
+            let kind = match part {
+                parse::Part::Response => response_kind,
+                parse::Part::Regressors => ColumnKind::Numeric,
+                parse::Part::FixedEffects => ColumnKind::Factor,
+            };
+            out.push(ColumnRequest {
+                name: term.name.clone(),
+                kind,
+            });
+        }
+        out
+    }
+
+    /// Every term with the part it belongs to, in formula order.
+    fn terms(&self) -> impl Iterator<Item = (parse::Part, &Term)> {
+        std::iter::once((parse::Part::Response, &self.response))
+            .chain(self.regressors.iter().map(|t| (parse::Part::Regressors, t)))
+            .chain(
+                self.fixed_effects
+                    .iter()
+                    .flat_map(|fe| fe.factors.iter())
+                    .map(|t| (parse::Part::FixedEffects, t)),
+            )
+    }
+}
+
+impl FromStr for Formula {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Formula> {
+        Formula::parse(text)
+    }
+}
+
+/// Writes a column name, in backticks if it is not a plain name.
+fn write_name(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+    let mut chars = name.chars();
+    let plain = chars.next().is_some_and(parse::is_name_start) && chars.all(parse::is_name_char);
+    if plain {
+        f.write_str(name)
+    } else {
+        write!(f, "`{name}`")
+    }
+}
+
+/// The canonical form, `y ~ x1 + x2 | a + b^c`, which parses back to the
+/// same formula (up to spans and text).
+impl fmt::Display for Formula {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_name(f, &self.response.name)?;
+        f.write_str(" ~ ")?;
+        let mut first = true;
+        if !self.intercept && self.fixed_effects.is_empty() {
+            f.write_str("0")?;
+            first = false;
+        }
+        for term in &self.regressors {
+            if !first {
+                f.write_str(" + ")?;
+            }
+            write_name(f, &term.name)?;
+            first = false;
+        }
+        if first {
+            f.write_str("1")?;
+        }
+        for (i, fe) in self.fixed_effects.iter().enumerate() {
+            f.write_str(if i == 0 { " | " } else { " + " })?;
+            for (j, term) in fe.factors.iter().enumerate() {
+                if j > 0 {
+                    f.write_str("^")?;
+                }
+                write_name(f, &term.name)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(terms: &[Term]) -> Vec<&str> {
+        terms.iter().map(|t| t.name.as_str()).collect()
+    }
+
+    fn fe_names(f: &Formula) -> Vec<String> {
+        f.fixed_effects.iter().map(FixedEffect::name).collect()
+    }
+
+    /// The span, message and hint of a formula error.
+    fn error(text: &str) -> (usize, usize, String, Option<String>) {
+        match Formula::parse(text) {
+            Err(Error::Formula {
+                formula,
+                start,
+                len,
+                message,
+                hint,
+            }) => {
+                assert_eq!(formula, text);
+                (start, len, message, hint)
+            }
+            other => panic!("expected a formula error for {text:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn full_formula() {
+        let f = Formula::parse("trade ~ fta + rta | exp^year + imp^year + exp^imp").unwrap();
+        assert_eq!(f.response.name, "trade");
+        assert_eq!((f.response.start, f.response.len), (0, 5));
+        assert_eq!(names(&f.regressors), ["fta", "rta"]);
+        assert_eq!((f.regressors[1].start, f.regressors[1].len), (14, 3));
+        assert_eq!(fe_names(&f), ["exp^year", "imp^year", "exp^imp"]);
+        assert_eq!(f.fixed_effects[0].factors[1].start, 24);
+        assert!(!f.intercept);
+        assert_eq!(f.text, "trade ~ fta + rta | exp^year + imp^year + exp^imp");
+    }
+
+    #[test]
+    fn intercepts() {
+        let f = Formula::parse("y ~ x1 + x2").unwrap();
+        assert!(f.intercept);
+        assert_eq!(names(&f.regressors), ["x1", "x2"]);
+        let f = Formula::parse("y ~ 1").unwrap();
+        assert!(f.intercept && f.regressors.is_empty());
+        let f = Formula::parse("y ~ 1 | fe1 + fe2").unwrap();
+        assert!(!f.intercept && f.regressors.is_empty());
+        assert_eq!(fe_names(&f), ["fe1", "fe2"]);
+        for text in ["y ~ 0 + x", "y ~ x + 0", "y ~ x - 1", "y ~ -1 + x", "y~x-1"] {
+            let f = Formula::parse(text).unwrap();
+            assert!(!f.intercept, "{text}");
+            assert_eq!(names(&f.regressors), ["x"], "{text}");
+        }
+        let f = Formula::parse("y ~ 0").unwrap();
+        assert!(!f.intercept && f.regressors.is_empty());
+        let f = Formula::parse("y ~ 1 + x").unwrap();
+        assert!(f.intercept);
+    }
+
+    #[test]
+    fn whitespace_and_names() {
+        let f = Formula::parse("  log.trade~x_1+.x\t|\n a ^ b ").unwrap();
+        assert_eq!(f.response.name, "log.trade");
+        assert_eq!(names(&f.regressors), ["x_1", ".x"]);
+        assert_eq!(fe_names(&f), ["a^b"]);
+        let f = Formula::parse("`trade value` ~ `2 fta` | `exp id`^year").unwrap();
+        assert_eq!(f.response.name, "trade value");
+        assert_eq!((f.response.start, f.response.len), (0, 13));
+        assert_eq!(names(&f.regressors), ["2 fta"]);
+        assert_eq!(fe_names(&f), ["exp id^year"]);
+        let f = Formula::parse("handel ~ zoll_ä").unwrap();
+        assert_eq!(names(&f.regressors), ["zoll_ä"]);
+    }
+
+    #[test]
+    fn from_str_and_display() {
+        let f: Formula = "trade~fta+rta|exp^year+imp".parse().unwrap();
+        assert_eq!(f.to_string(), "trade ~ fta + rta | exp^year + imp");
+        assert_eq!(Formula::parse("y ~ 1").unwrap().to_string(), "y ~ 1");
+        assert_eq!(Formula::parse("y ~ 0").unwrap().to_string(), "y ~ 0");
+        assert_eq!(
+            Formula::parse("y ~ x - 1").unwrap().to_string(),
+            "y ~ 0 + x"
+        );
+        assert_eq!(
+            Formula::parse("y ~ 0 | a").unwrap().to_string(),
+            "y ~ 1 | a"
+        );
+        assert_eq!(
+            Formula::parse("`a b` ~ x | `c d`^e").unwrap().to_string(),
+            "`a b` ~ x | `c d`^e"
+        );
+    }
+
+    #[test]
+    fn display_round_trips() {
+        let texts = [
+            "y ~ x1 + x2",
+            "y ~ 1",
+            "y ~ 0",
+            "y ~ -1 + x",
+            "y ~ 1 | fe1 + fe2",
+            "trade ~ fta + rta | exp^year + imp^year + exp^imp",
+            "`trade value` ~ `2x` + .z | `a b`^c^d",
+            "y~x+0",
+        ];
+        let same = |a: &Formula, b: &Formula| {
+            a.response.name == b.response.name
+                && names(&a.regressors) == names(&b.regressors)
+                && a.intercept == b.intercept
+                && fe_names(a) == fe_names(b)
+        };
+        for text in texts {
+            let f = Formula::parse(text).unwrap();
+            let shown = f.to_string();
+            let g = Formula::parse(&shown).unwrap();
+            assert!(same(&f, &g), "{text} -> {shown}");
+            assert_eq!(g.to_string(), shown, "display is canonical");
+        }
+    }
+
+    #[test]
+    fn empty_formula() {
+        let (start, len, message, _) = error("");
+        assert_eq!((start, len, message.as_str()), (0, 0, "empty formula"));
+        let (start, _, message, _) = error("   ");
+        assert_eq!((start, message.as_str()), (3, "empty formula"));
+    }
+
+    #[test]
+    fn response_errors() {
+        assert_eq!(
+            error("trade fta"),
+            (
+                6,
+                3,
+                "missing '~' between the response and the regressors".to_owned(),
+                Some("write the formula as `response ~ regressors | fixed effects`".to_owned())
+            )
+        );
+        let (start, len, message, _) = error("trade");
+        assert_eq!((start, len), (5, 0));
+        assert_eq!(
+            message,
+            "missing '~' between the response and the regressors"
+        );
+        let (start, _, message, _) = error("~ x");
+        assert_eq!(
+            (start, message.as_str()),
+            (0, "missing response before '~'")
+        );
+        let (start, _, message, _) = error("y + z ~ x");
+        assert_eq!(start, 2);
+        assert_eq!(message, "the response must be a single column, found '+'");
+        let (start, _, message, _) = error("log(y) ~ x");
+        assert_eq!(start, 3);
+        assert_eq!(message, "unexpected character '(' in the response");
+        let (start, _, message, _) = error("1 ~ x");
+        assert_eq!(start, 0);
+        assert_eq!(message, "expected a column name in the response, found '1'");
+    }
+
+    #[test]
+    fn regressor_errors() {
+        let (start, len, message, hint) = error("y ~ x1 * x2");
+        assert_eq!((start, len), (7, 1));
+        assert_eq!(message, "unexpected character '*' in the regressors");
+        assert!(hint.is_some());
+        let (start, len, message, _) = error("y ~");
+        assert_eq!((start, len), (3, 0));
+        assert_eq!(
+            message,
+            "expected a column name after '~' in the regressors, found end of input"
+        );
+        let (start, _, message, _) = error("y ~ x +");
+        assert_eq!(start, 7);
+        assert_eq!(
+            message,
+            "expected a column name after '+' in the regressors, found end of input"
+        );
+        let (start, _, message, hint) = error("y ~ | fe");
+        assert_eq!(start, 4);
+        assert!(message.ends_with("found '|'"), "{message}");
+        assert_eq!(
+            hint.as_deref(),
+            Some("write `y ~ 1 | fe` for a model with fixed effects only")
+        );
+        let (start, len, message, _) = error("y ~ x + z + x");
+        assert_eq!((start, len), (12, 1));
+        assert_eq!(message, "regressor 'x' appears twice in the regressors");
+        let (start, _, message, _) = error("y ~ x1 x2");
+        assert_eq!(start, 7);
+        assert_eq!(message, "expected '+' between the regressors, found 'x2'");
+        let (start, len, message, _) = error("y ~ x - z");
+        assert_eq!((start, len), (8, 1));
+        assert!(message.starts_with("only '-1' (no intercept) can be subtracted"));
+        let (start, _, message, _) = error("y ~ a^b");
+        assert_eq!(start, 5);
+        assert_eq!(message, "unexpected '^' in the regressors");
+        let (start, _, message, _) = error("y ~ y");
+        assert_eq!(start, 4);
+        assert_eq!(message, "the response 'y' is also a regressor");
+        let (start, _, message, _) = error("y ~ 1 + x + 0");
+        assert_eq!(start, 12);
+        assert!(message.contains("both keep"));
+        let (start, len, message, hint) = error("y ~ 2x");
+        assert_eq!((start, len), (4, 2));
+        assert_eq!(
+            message,
+            "expected a column name after '~' in the regressors, found '2x'"
+        );
+        assert!(hint.unwrap().contains("backticks"));
+        let (start, len, message, _) = error("y ~ `x");
+        assert_eq!((start, len), (4, 2));
+        assert_eq!(message, "unterminated '`' in the regressors");
+        let (_, _, message, _) = error("y ~ x ~ z");
+        assert_eq!(
+            message,
+            "expected '+', '|' or the end in the regressors, found '~'"
+        );
+    }
+
+    #[test]
+    fn fixed_effect_errors() {
+        let text = "trade ~ fta | exp^year + imp^";
+        let (start, len, message, _) = error(text);
+        assert_eq!((start, len), (29, 0));
+        assert_eq!(
+            message,
+            "expected a column name after '^' in the fixed effects, found end of input"
+        );
+        let (start, _, message, _) = error("y ~ x |");
+        assert_eq!(start, 7);
+        assert_eq!(
+            message,
+            "expected a column name after '|' in the fixed effects, found end of input"
+        );
+        let (start, _, message, _) = error("y ~ x | a + ");
+        assert_eq!(start, 12);
+        assert_eq!(
+            message,
+            "expected a column name after '+' in the fixed effects, found end of input"
+        );
+        let (start, len, message, _) = error("y ~ x | a^b + c + a^b");
+        assert_eq!((start, len), (18, 3));
+        assert_eq!(message, "fixed effect 'a^b' appears twice");
+        let (start, len, message, _) = error("y ~ x | a^b + b^a");
+        assert_eq!((start, len), (14, 3));
+        assert_eq!(message, "fixed effect 'b^a' is the same as 'a^b'");
+        let (start, _, message, _) = error("y ~ x | a^a");
+        assert_eq!(start, 10);
+        assert_eq!(
+            message,
+            "'a' is interacted with itself in the fixed effects"
+        );
+        let (start, _, message, _) = error("y ~ x | a | z");
+        assert_eq!(start, 10);
+        assert_eq!(message, "unexpected second '|' in the fixed effects");
+        let (start, _, message, hint) = error("y ~ x | a[x]");
+        assert_eq!(start, 9);
+        assert_eq!(message, "unexpected character '[' in the fixed effects");
+        assert!(hint.unwrap().contains("varying slopes"));
+        let (start, _, message, _) = error("y ~ x | a b");
+        assert_eq!(start, 10);
+        assert_eq!(message, "expected '+' between the fixed effects, found 'b'");
+        let (_, _, message, _) = error("y ~ x | y");
+        assert_eq!(message, "the response 'y' is also a fixed effect");
+        let (_, _, message, _) = error("y ~ x | 0");
+        assert_eq!(
+            message,
+            "expected a column name after '|' in the fixed effects, found '0'"
+        );
+    }
+
+    #[test]
+    fn rendered_errors_underline_the_token() {
+        let err = Formula::parse("trade ~ fta | exp^year + imp^").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "formula: expected a column name after '^' in the fixed effects, found end of input\n  \
+             trade ~ fta | exp^year + imp^\n  \
+             \u{20}                            ^"
+        );
+        let err = Formula::parse("y ~ x1 * x2").unwrap_err();
+        let shown = err.to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(
+            lines[0],
+            "formula: unexpected character '*' in the regressors"
+        );
+        assert_eq!(lines[1], "  y ~ x1 * x2");
+        assert_eq!(lines[2], "         ^");
+        assert!(lines[3].starts_with("hint: "));
+    }
+
+    fn header(cols: &[&str]) -> Vec<String> {
+        cols.iter().map(|c| c.to_string()).collect()
+    }
+
+    #[test]
+    fn check_columns() {
+        let available = header(&["trade", "fta", "sanction", "exp", "imp", "year"]);
+        let f = Formula::parse("trade ~ fta + sanction | exp^year + imp^year").unwrap();
+        assert!(f.check_columns(&available).is_ok());
+
+        let f = Formula::parse("trade ~ ftaa + sanction | exp^year + imp^year").unwrap();
+        let err = f.check_columns(&available).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "formula: unknown column 'ftaa' in the regressors\n  \
+             trade ~ ftaa + sanction | exp^year + imp^year\n  \
+             \u{20}       ^^^^\n\
+             hint: did you mean 'fta'?"
+        );
+
+        let f = Formula::parse("flows ~ fta").unwrap();
+        let Err(Error::Formula {
+            start,
+            len,
+            message,
+            hint,
+            ..
+        }) = f.check_columns(&available)
+        else {
+            panic!("expected a formula error")
+        };
+        assert_eq!((start, len), (0, 5));
+        assert_eq!(message, "unknown column 'flows' in the response");
+        assert_eq!(
+            hint.as_deref(),
+            Some("available columns: trade, fta, sanction, exp, imp, year")
+        );
+
+        let f = Formula::parse("trade ~ fta | exp^yr").unwrap();
+        let Err(Error::Formula {
+            start,
+            message,
+            hint,
+            ..
+        }) = f.check_columns(&available)
+        else {
+            panic!("expected a formula error")
+        };
+        assert_eq!(start, 18);
+        assert_eq!(message, "unknown column 'yr' in the fixed effects");
+        assert_eq!(hint.as_deref(), Some("did you mean 'year'?"));
+
+        let many: Vec<String> = (0..12).map(|i| format!("col{i}")).collect();
+        let f = Formula::parse("zzzzz ~ 1").unwrap();
+        let Err(Error::Formula { hint, .. }) = f.check_columns(&many) else {
+            panic!("expected a formula error")
+        };
+        assert_eq!(
+            hint.as_deref(),
+            Some("available columns: col0, col1, col2, col3, col4, col5, col6, col7 … and 4 more")
+        );
+    }
+
+    #[test]
+    fn columns_to_read() {
+        let f = Formula::parse("trade ~ fta + year | exp^year + imp^year + exp").unwrap();
+        let cols = f.columns(ColumnKind::NonNegative);
+        let got: Vec<(&str, ColumnKind)> = cols.iter().map(|c| (c.name.as_str(), c.kind)).collect();
+        assert_eq!(
+            got,
+            [
+                ("trade", ColumnKind::NonNegative),
+                ("fta", ColumnKind::Numeric),
+                ("year", ColumnKind::Numeric),
+                ("exp", ColumnKind::Factor),
+                ("imp", ColumnKind::Factor),
+            ]
+        );
+        let f = Formula::parse("y ~ x").unwrap();
+        assert_eq!(f.columns(ColumnKind::Numeric)[0].kind, ColumnKind::Numeric);
     }
 }
