@@ -107,7 +107,10 @@ pub fn series(
         if e == crate::data::MISSING_CODE || im == crate::data::MISSING_CODE {
             continue;
         }
-        let (e, im) = (ex_levels[e as usize].as_str(), im_levels[im as usize].as_str());
+        let (e, im) = (
+            ex_levels[e as usize].as_str(),
+            im_levels[im as usize].as_str(),
+        );
         let (partner, flow) = if e == "KOR" && EAEU.contains(&im) {
             (im, "exports")
         } else if im == "KOR" && EAEU.contains(&e) {
@@ -116,7 +119,11 @@ pub fn series(
             continue;
         };
         let y = year[i] as i32;
-        let factor = if y >= start_year { (m, lo, hi) } else { (1.0, 1.0, 1.0) };
+        let factor = if y >= start_year {
+            (m, lo, hi)
+        } else {
+            (1.0, 1.0, 1.0)
+        };
         for p in [partner, "EAEU"] {
             let row = cells
                 .entry((y, p.to_owned(), flow))
@@ -227,7 +234,9 @@ pub fn plot_svg(
         * 1.12;
     let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(e.to_string()))?;
-    let title = format!("Korea–EAEU manufacturing trade: observed vs. a hypothetical FTA from {start_year}");
+    let title = format!(
+        "Korea–EAEU manufacturing trade: observed vs. a hypothetical FTA from {start_year}"
+    );
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22))
         .margin(20)
@@ -259,10 +268,15 @@ pub fn plot_svg(
         let mut poly: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.2)).collect();
         poly.extend(band.iter().rev().map(|b| (b.0, b.1)));
         chart
-            .draw_series(std::iter::once(Polygon::new(poly, orange.mix(0.18).filled())))
+            .draw_series(std::iter::once(Polygon::new(
+                poly,
+                orange.mix(0.18).filled(),
+            )))
             .map_err(|e| plot_err(e.to_string()))?
             .label("95% interval of the counterfactual")
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], orange.mix(0.18).filled()));
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 18, y + 5)], orange.mix(0.18).filled())
+            });
     }
     chart
         .draw_series(LineSeries::new(
@@ -300,7 +314,11 @@ pub fn plot_svg(
             )))
             .map_err(|e| plot_err(e.to_string()))?;
         chart
-            .draw_series(std::iter::once(Circle::new((gy as f64, gv), 6, red.filled())))
+            .draw_series(std::iter::once(Circle::new(
+                (gy as f64, gv),
+                6,
+                red.filled(),
+            )))
             .map_err(|e| plot_err(e.to_string()))?
             .label(format!("General equilibrium, {gy} (95% interval)"))
             .legend(move |(x, y)| Circle::new((x + 9, y), 5, red.filled()));

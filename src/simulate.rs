@@ -153,7 +153,11 @@ pub fn ge_data(
     names.sort();
     names.dedup();
     let n = names.len();
-    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
     let pos = |f: &Factor, c: u32| -> Option<usize> {
         if c == MISSING_CODE {
             None
@@ -291,7 +295,11 @@ pub fn ge_data(
                 let (d, x) = totals[key];
                 *s = if d + x > 0.0 { d / (d + x) } else { 0.0 };
             }
-            let mut all_shares: Vec<f64> = share.values().copied().filter(|s| *s > 0.0 && *s < 1.0).collect();
+            let mut all_shares: Vec<f64> = share
+                .values()
+                .copied()
+                .filter(|s| *s > 0.0 && *s < 1.0)
+                .collect();
             all_shares.sort_by(f64::total_cmp);
             let median = all_shares.get(all_shares.len() / 2).copied();
             for i in 0..n {
@@ -376,7 +384,12 @@ pub fn ge_data(
             ),
             (
                 "tij".to_string(),
-                Column::Numeric(pairs.iter().map(|&k| gamma[k].map_or(f64::NAN, f64::exp)).collect()),
+                Column::Numeric(
+                    pairs
+                        .iter()
+                        .map(|&k| gamma[k].map_or(f64::NAN, f64::exp))
+                        .collect(),
+                ),
             ),
         ];
         for (c, name) in impute_covariates.iter().enumerate() {
@@ -386,7 +399,10 @@ pub fn ge_data(
             ));
         }
         let pf = Frame::from_columns(columns)?;
-        let text = format!("tij ~ {} | exporter + importer", impute_covariates.join(" + "));
+        let text = format!(
+            "tij ~ {} | exporter + importer",
+            impute_covariates.join(" + ")
+        );
         let f2 = Formula::parse(&text)?;
         let second = crate::fit::fit(&pf, &f2, Estimator::Ppml, &FitOptions::default())?;
         if !second.info.converged {

@@ -8,19 +8,21 @@
 //! The data (`tests/fixtures/agtpa/ch1_app3.csv.gz`) are built from the
 //! book's files by `tools/fixtures/` (see `data/README.md` for credits).
 
-use gravity_model::{fit, CsvOptions, Estimator, FitOptions, Formula, Frame, SmallSample, VcovSpec};
+use gravity_model::{
+    fit, CsvOptions, Estimator, FitOptions, Formula, Frame, SmallSample, VcovSpec,
+};
 use std::path::PathBuf;
 
 fn load() -> Frame {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agtpa/ch1_app3.csv.gz");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/agtpa/ch1_app3.csv.gz");
     Frame::read_csv(&path, &CsvOptions::default(), None).expect("AGTPA fixture loads")
 }
 
 #[test]
 fn chapter1_application3_specification4_matches_the_published_table() {
     let frame = load();
-    let formula =
-        Formula::parse("trade ~ rta | exporter^year + importer^year + pair_sym").unwrap();
+    let formula = Formula::parse("trade ~ rta | exporter^year + importer^year + pair_sym").unwrap();
     let options = FitOptions {
         clusters: vec!["cluster_pair".into()],
         ..FitOptions::default()
@@ -29,10 +31,21 @@ fn chapter1_application3_specification4_matches_the_published_table() {
     assert!(fit.info.converged);
     assert_eq!(fit.nobs(), 28_482, "N of Table 1, column (4)");
     let inf = fit
-        .inference(&VcovSpec::Cluster(vec!["cluster_pair".into()]), SmallSample::Ppmlhdfe)
+        .inference(
+            &VcovSpec::Cluster(vec!["cluster_pair".into()]),
+            SmallSample::Ppmlhdfe,
+        )
         .unwrap();
     let rta = inf.coef("rta").unwrap();
     // The book reports four decimals: agreement to half a unit in the last.
-    assert!((rta.estimate - 0.5572).abs() < 5e-5, "rta = {}", rta.estimate);
-    assert!((rta.std_error - 0.1022).abs() < 5e-5, "s.e. = {}", rta.std_error);
+    assert!(
+        (rta.estimate - 0.5572).abs() < 5e-5,
+        "rta = {}",
+        rta.estimate
+    );
+    assert!(
+        (rta.std_error - 0.1022).abs() < 5e-5,
+        "s.e. = {}",
+        rta.std_error
+    );
 }

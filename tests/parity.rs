@@ -24,14 +24,33 @@ fn check_models(json_file: &str, ssc_of: impl Fn(&str) -> Option<SmallSample>) -
     let mut frames: HashMap<String, Frame> = HashMap::new();
     let mut checked = 0;
     for m in doc["models"].as_array().unwrap() {
-        let id = format!("{} on {}", m["id"].as_str().unwrap(), m["panel"].as_str().unwrap());
+        let id = format!(
+            "{} on {}",
+            m["id"].as_str().unwrap(),
+            m["panel"].as_str().unwrap()
+        );
         let Some(ssc) = ssc_of(m["ssc"].as_str().unwrap()) else {
             continue;
         };
         let panel = m["panel"].as_str().unwrap().to_owned();
-        let frame = frames.entry(panel.clone()).or_insert_with(|| {
+        let full = frames.entry(panel.clone()).or_insert_with(|| {
             Frame::read_csv(&fixtures().join(&panel), &CsvOptions::default(), None).unwrap()
         });
+        // The peer's sample: "all rows", "trade > 0" (the outcome `ltrade` is
+        // missing elsewhere, so the same rows drop here) or "embargo == 0".
+        let filtered;
+        let frame = match m["sample"].as_str().unwrap() {
+            "embargo == 0" => {
+                let Some(gravity_model::Column::Numeric(e)) = full.column("embargo") else {
+                    panic!("{id}: no embargo column")
+                };
+                let keep: Vec<bool> = e.iter().map(|v| *v == 0.0).collect();
+                filtered = full.filter(&keep);
+                &filtered
+            }
+            s if s.starts_with("all rows") || s == "trade > 0" => &*full,
+            other => panic!("{id}: unknown sample {other}"),
+        };
         let estimator = match m["estimator"].as_str().unwrap() {
             "ppml" => Estimator::Ppml,
             "ols" => Estimator::Ols,
@@ -80,7 +99,11 @@ fn check_models(json_file: &str, ssc_of: impl Fn(&str) -> Option<SmallSample>) -
             );
             for key in ["ci_low", "ci_high"] {
                 let peer = c[key].as_f64().unwrap();
-                let mine = if key == "ci_low" { ours.ci_low } else { ours.ci_high };
+                let mine = if key == "ci_low" {
+                    ours.ci_low
+                } else {
+                    ours.ci_high
+                };
                 assert!(
                     (mine - peer).abs() < 1e-4 * se.max(1e-12) + 1e-6 * peer.abs(),
                     "{id}: {name} {key} {mine} vs peer {peer}"
@@ -100,7 +123,9 @@ fn check_models(json_file: &str, ssc_of: impl Fn(&str) -> Option<SmallSample>) -
 
 #[test]
 fn ppml_and_ols_agree_with_pyfixest_on_balanced_and_unbalanced_panels() {
-    let n = check_models("pyfixest.json", |ssc| (ssc == "fixest").then_some(SmallSample::Fixest));
+    let n = check_models("pyfixest.json", |ssc| {
+        (ssc == "fixest").then_some(SmallSample::Fixest)
+    });
     assert!(n >= 20, "only {n} models checked");
 }
 

@@ -20,20 +20,29 @@ fn check(path: &std::path::Path) {
     let rhs = if xs.is_empty() {
         "1".to_owned()
     } else {
-        xs.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" + ")
+        xs.iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" + ")
     };
     let text = if ids.is_empty() {
         format!("{y} ~ {rhs}")
     } else {
         format!(
             "{y} ~ {rhs} | {}",
-            ids.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" + ")
+            ids.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" + ")
         )
     };
     let formula = Formula::parse(&text).unwrap();
     let truth = match frame.column("separated") {
         Some(Column::Numeric(v)) => v.clone(),
-        other => panic!("{}: no numeric 'separated' column: {other:?}", path.display()),
+        other => panic!(
+            "{}: no numeric 'separated' column: {other:?}",
+            path.display()
+        ),
     };
     let fit = fit(&frame, &formula, Estimator::Ppml, &FitOptions::default())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));

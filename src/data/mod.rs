@@ -253,6 +253,56 @@ impl Frame {
         Location::new(self.source.clone(), Some(self.lines[row]), Some(column))
     }
 
+    /// The rows where `keep` is true (line numbers are kept, so errors and
+    /// `--save-sample` still point at the source file).
+    ///
+    /// ```
+    /// use gravity_model::{Column, Frame};
+    /// let frame = Frame::from_columns(vec![("x".into(), Column::Numeric(vec![1.0, 2.0, 3.0]))])?;
+    /// let sub = frame.filter(&[true, false, true]);
+    /// assert_eq!(sub.nrows(), 2);
+    /// assert_eq!(sub.line(1), 4);
+    /// # Ok::<(), gravity_model::Error>(())
+    /// ```
+    pub fn filter(&self, keep: &[bool]) -> Frame {
+        let pick = |i: usize| keep.get(i).copied().unwrap_or(false);
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| match c {
+                Column::Numeric(v) => Column::Numeric(
+                    v.iter()
+                        .enumerate()
+                        .filter(|(i, _)| pick(*i))
+                        .map(|(_, x)| *x)
+                        .collect(),
+                ),
+                Column::Factor(f) => Column::Factor(Factor {
+                    codes: f
+                        .codes
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| pick(*i))
+                        .map(|(_, x)| *x)
+                        .collect(),
+                    levels: f.levels.clone(),
+                }),
+            })
+            .collect();
+        Frame {
+            names: self.names.clone(),
+            columns,
+            source: self.source.clone(),
+            lines: self
+                .lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| pick(*i))
+                .map(|(_, l)| *l)
+                .collect(),
+        }
+    }
+
     /// Adds (or replaces) a column.
     pub fn insert(&mut self, name: &str, column: Column) -> Result<()> {
         if column.len() != self.nrows() {
