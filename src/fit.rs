@@ -215,7 +215,8 @@ pub fn fit(
     estimator: Estimator,
     options: &FitOptions,
 ) -> Result<Fit> {
-    if !(options.tol > 0.0) || !(options.inner_tol > 0.0) {
+    let positive = |v: f64| v > 0.0 && v.is_finite();
+    if !positive(options.tol) || !positive(options.inner_tol) {
         return Err(Error::Model(format!(
             "tolerances must be positive, found tol = {} and inner tol = {}",
             options.tol, options.inner_tol

@@ -9,6 +9,10 @@
 //! Data flows one way: load ([`Frame`]) → validate ([`Formula`]) → encode
 //! → estimate → infer → simulate → report.
 #![warn(missing_docs)]
+// The numerical kernels index several parallel arrays by row, as the
+// algorithms in the papers do; iterator chains over five zipped slices would
+// read worse.
+#![allow(clippy::needless_range_loop)]
 
 pub mod data;
 pub mod error;

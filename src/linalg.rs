@@ -36,7 +36,7 @@ pub(crate) fn wdot(a: &[f64], b: &[f64], w: Option<&[f64]>) -> f64 {
 
 /// `X'WX` for a column-major `n × p` matrix.
 pub(crate) fn xtwx(x: &[f64], n: usize, w: Option<&[f64]>) -> DMatrix<f64> {
-    let p = if n == 0 { 0 } else { x.len() / n };
+    let p = x.len().checked_div(n).unwrap_or(0);
     let mut m = DMatrix::zeros(p, p);
     for j in 0..p {
         for k in 0..=j {
@@ -50,7 +50,7 @@ pub(crate) fn xtwx(x: &[f64], n: usize, w: Option<&[f64]>) -> DMatrix<f64> {
 
 /// `X'Wv`.
 pub(crate) fn xtwv(x: &[f64], n: usize, w: Option<&[f64]>, v: &[f64]) -> DVector<f64> {
-    let p = if n == 0 { 0 } else { x.len() / n };
+    let p = x.len().checked_div(n).unwrap_or(0);
     DVector::from_iterator(p, (0..p).map(|j| wdot(&x[j * n..(j + 1) * n], v, w)))
 }
 
@@ -69,7 +69,7 @@ pub(crate) fn collinear_columns(a: &DMatrix<f64>, raw_diag: &[f64], tol: f64) ->
             d -= l[(j, k)] * l[(j, k)];
         }
         let scale = raw_diag[j].abs().max(f64::MIN_POSITIVE);
-        if !(d > tol * scale) {
+        if d.is_nan() || d <= tol * scale {
             dropped.push(j);
             continue;
         }

@@ -65,7 +65,7 @@ impl FeDim {
 
 /// Subsets a column-major `n × p` matrix to the rows where `keep` is true.
 pub(crate) fn subset_columns(x: &[f64], n: usize, keep: &[bool]) -> Vec<f64> {
-    let p = if n == 0 { 0 } else { x.len() / n };
+    let p = x.len().checked_div(n).unwrap_or(0);
     let m = keep.iter().filter(|k| **k).count();
     let mut out = Vec::with_capacity(m * p);
     for j in 0..p {
