@@ -426,7 +426,7 @@ enum Number {
     Missing,
     Value(f64),
     NotFinite,
-    NotNumber,
+    Text,
 }
 
 fn parse_number(cell: &[u8]) -> Number {
@@ -440,7 +440,7 @@ fn parse_number(cell: &[u8]) -> Number {
     {
         Some(v) if v.is_finite() => Number::Value(v),
         Some(_) => Number::NotFinite,
-        None => Number::NotNumber,
+        None => Number::Text,
     }
 }
 
@@ -534,15 +534,15 @@ impl Builder {
                 Number::Value(v) => values.push(v),
                 Number::NotFinite if *non_negative => return Err(CellProblem::Negative),
                 Number::NotFinite => return Err(CellProblem::NotFinite),
-                Number::NotNumber if *non_negative => return Err(CellProblem::Negative),
-                Number::NotNumber => return Err(CellProblem::NotNumber),
+                Number::Text if *non_negative => return Err(CellProblem::Negative),
+                Number::Text => return Err(CellProblem::NotNumber),
             },
             Builder::Auto { values, failed } => {
                 if !*failed {
                     match parse_number(cell) {
                         Number::Missing => values.push(f64::NAN),
                         Number::Value(v) => values.push(v),
-                        Number::NotFinite | Number::NotNumber => {
+                        Number::NotFinite | Number::Text => {
                             *failed = true;
                             *values = Vec::new();
                         }

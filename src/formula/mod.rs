@@ -101,7 +101,7 @@ impl Formula {
     /// the available columns.
     pub fn check_columns(&self, available: &[String]) -> Result<()> {
         for (part, term) in self.terms() {
-            if !available.iter().any(|a| *a == term.name) {
+            if !available.contains(&term.name) {
                 return Err(Error::formula(
                     &self.text,
                     term.start,
