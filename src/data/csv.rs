@@ -235,6 +235,13 @@ fn read_header_row(reader: &mut CsvReader, path: &Path) -> Result<Vec<String>> {
                 )
             })?
             .trim();
+        if name.contains('\r') {
+            return Err(Error::data_hint(
+                location(None),
+                "the header contains a carriage return: the file seems to use old Mac (CR) line endings",
+                "save the file with LF or CRLF line endings",
+            ));
+        }
         if name.is_empty() {
             return Err(Error::data_hint(
                 location(None),
@@ -931,6 +938,22 @@ mod tests {
             message,
             "duplicate column name 'a' in the header (columns 1 and 3)"
         );
+    }
+
+    #[test]
+    fn cr_line_endings_are_reported() {
+        let (line, _, message, _) = data_error(read_all("a,b\r1,2\r"));
+        assert_eq!(line, Some(1));
+        assert!(message.contains("carriage return"), "{message}");
+    }
+
+    #[test]
+    fn corrupt_gzip_is_an_io_error() {
+        let (_dir, path) = file("data.csv.gz", b"not gzip at all");
+        assert!(matches!(
+            Frame::read_csv(&path, &CsvOptions::default(), None),
+            Err(Error::Io { .. })
+        ));
     }
 
     #[test]
