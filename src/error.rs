@@ -86,7 +86,7 @@ pub enum Error {
     /// A formula that does not parse, or names a column that does not exist.
     ///
     /// `Display` repeats the formula and underlines the offending token.
-    #[error("formula: {message}\n  {formula}\n  {}{}{}", " ".repeat(*start), "^".repeat((*len).max(1)), hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
+    #[error("formula: {message}\n  {formula}\n  {}{}", caret_line(formula, *start, *len), hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
     Formula {
         /// The formula text as given.
         formula: String,
@@ -167,6 +167,16 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// The line under a formula that underlines bytes `start..start + len`
+/// with carets (at least one), counting characters rather than bytes so
+/// that non-ASCII names line up.
+fn caret_line(formula: &str, start: usize, len: usize) -> String {
+    let chars = |range: Option<&str>, bytes: usize| range.map_or(bytes, |s| s.chars().count());
+    let indent = chars(formula.get(..start), start);
+    let width = chars(formula.get(start..start.saturating_add(len)), len).max(1);
+    format!("{}{}", " ".repeat(indent), "^".repeat(width))
 }
 
 /// `Result` with this crate's [`Error`].

@@ -235,6 +235,13 @@ fn read_header_row(reader: &mut CsvReader, path: &Path) -> Result<Vec<String>> {
                 )
             })?
             .trim();
+        if name.contains('\r') {
+            return Err(Error::data_hint(
+                location(None),
+                "the header contains a carriage return: the file seems to use old Mac (CR) line endings",
+                "save the file with LF or CRLF line endings",
+            ));
+        }
         if name.is_empty() {
             return Err(Error::data_hint(
                 location(None),
@@ -426,7 +433,7 @@ enum Number {
     Missing,
     Value(f64),
     NotFinite,
-    NotNumber,
+    Text,
 }
 
 fn parse_number(cell: &[u8]) -> Number {
@@ -440,7 +447,7 @@ fn parse_number(cell: &[u8]) -> Number {
     {
         Some(v) if v.is_finite() => Number::Value(v),
         Some(_) => Number::NotFinite,
-        None => Number::NotNumber,
+        None => Number::Text,
     }
 }
 
@@ -534,15 +541,15 @@ impl Builder {
                 Number::Value(v) => values.push(v),
                 Number::NotFinite if *non_negative => return Err(CellProblem::Negative),
                 Number::NotFinite => return Err(CellProblem::NotFinite),
-                Number::NotNumber if *non_negative => return Err(CellProblem::Negative),
-                Number::NotNumber => return Err(CellProblem::NotNumber),
+                Number::Text if *non_negative => return Err(CellProblem::Negative),
+                Number::Text => return Err(CellProblem::NotNumber),
             },
             Builder::Auto { values, failed } => {
                 if !*failed {
                     match parse_number(cell) {
                         Number::Missing => values.push(f64::NAN),
                         Number::Value(v) => values.push(v),
-                        Number::NotFinite | Number::NotNumber => {
+                        Number::NotFinite | Number::Text => {
                             *failed = true;
                             *values = Vec::new();
                         }
@@ -931,6 +938,22 @@ mod tests {
             message,
             "duplicate column name 'a' in the header (columns 1 and 3)"
         );
+    }
+
+    #[test]
+    fn cr_line_endings_are_reported() {
+        let (line, _, message, _) = data_error(read_all("a,b\r1,2\r"));
+        assert_eq!(line, Some(1));
+        assert!(message.contains("carriage return"), "{message}");
+    }
+
+    #[test]
+    fn corrupt_gzip_is_an_io_error() {
+        let (_dir, path) = file("data.csv.gz", b"not gzip at all");
+        assert!(matches!(
+            Frame::read_csv(&path, &CsvOptions::default(), None),
+            Err(Error::Io { .. })
+        ));
     }
 
     #[test]

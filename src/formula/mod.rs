@@ -502,6 +502,20 @@ mod tests {
         assert_eq!(lines[1], "  y ~ x1 * x2");
         assert_eq!(lines[2], "         ^");
         assert!(lines[3].starts_with("hint: "));
+
+        // Carets count characters, not bytes.
+        let err = Formula::parse("händel ~ zöll * x").unwrap_err();
+        let shown = err.to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines[1], "  händel ~ zöll * x");
+        assert_eq!(lines[2], "                ^");
+        let f = Formula::parse("händel ~ zölle").unwrap();
+        let err = f
+            .check_columns(&["händel".to_owned(), "zöll".to_owned()])
+            .unwrap_err();
+        let shown = err.to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines[2], "           ^^^^^");
     }
 
     fn header(cols: &[&str]) -> Vec<String> {

@@ -214,15 +214,11 @@ impl Parser<'_> {
             Tok::EmptyQuoted => {
                 self.error(token, format!("empty column name '``' in {part}"), None)
             }
-            Tok::Number(n)
-                if n.starts_with(|c: char| c.is_ascii_digit()) && n != "0" && n != "1" =>
-            {
-                self.error(
-                    token,
-                    format!("{expected} in {part}, found '{n}'"),
-                    Some("quote a column name that starts with a digit in backticks, e.g. `2x`"),
-                )
-            }
+            Tok::Number(n) if n != "0" && n != "1" => self.error(
+                token,
+                format!("{expected} in {part}, found '{n}'"),
+                Some("quote a column name that starts with a digit in backticks, e.g. `2x`"),
+            ),
             other => self.error(
                 token,
                 format!("{expected} in {part}, found {}", describe(other)),
