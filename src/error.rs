@@ -31,6 +31,21 @@ impl Location {
     }
 }
 
+impl Location {
+    /// The location as a message prefix: the column is left out when the
+    /// message already names it (`column 'trade' must be …`).
+    pub fn prefix_for(&self, message: &str) -> String {
+        match &self.column {
+            Some(c) if message.contains(&format!("'{c}'")) => Location {
+                column: None,
+                ..self.clone()
+            }
+            .to_string(),
+            _ => self.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut wrote = false;
@@ -74,7 +89,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// Malformed or invalid input data: a cell, a row, a header.
-    #[error("{location}: {message}{}", hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
+    #[error("{}: {message}{}", location.prefix_for(message), hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
     Data {
         /// Where the bad value is.
         location: Location,

@@ -131,7 +131,7 @@ pub fn ge_data(
     let im = factor_of(frame, &keys.importer)?;
     let years = numeric_of(frame, &keys.year)?;
     let y = numeric_of(frame, &formula.response.name)?;
-    if !years.iter().any(|&t| t == year) {
+    if !years.contains(&year) {
         return Err(Error::Scenario {
             key: "year".into(),
             message: format!("year {year} is not in the data"),
