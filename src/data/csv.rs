@@ -1010,7 +1010,7 @@ mod tests {
         let err = read("y\n1\nx\n", &[req("y", ColumnKind::Numeric)]).unwrap_err();
         let text = err.to_string();
         assert!(
-            text.contains("data.csv:3: column 'y': column 'y' must be a number, found \"x\""),
+            text.contains("data.csv:3: column 'y' must be a number, found \"x\""),
             "{text}"
         );
         assert!(text.contains("\nhint: leave the cell empty"), "{text}");
