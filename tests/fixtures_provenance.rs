@@ -1,0 +1,112 @@
+//! Opt-in (`cargo test --release -- --ignored`, needs `../shared/data` or
+//! `$GRAVITY_RAW_DATA`): the committed test fixtures carry exactly the values
+//! of the raw public files they were built from by `tools/fixtures/`. These
+//! tests fail, never skip, when the raw files are absent.
+
+use gravity_model::{Column, CsvOptions, Frame};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+fn raw_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut candidates = Vec::new();
+    if let Some(p) = std::env::var_os("GRAVITY_RAW_DATA") {
+        candidates.push(PathBuf::from(p));
+    }
+    candidates.push(root.join("../shared/data"));
+    candidates.push(root.join("../../shared/data"));
+    for c in &candidates {
+        if c.join("agtpa").is_dir() {
+            return c.clone();
+        }
+    }
+    panic!("raw data not found (tried {candidates:?}); set GRAVITY_RAW_DATA")
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn text(f: &Frame, name: &str, i: usize) -> String {
+    match f.column(name).unwrap() {
+        Column::Factor(x) => x.levels[x.codes[i] as usize].clone(),
+        Column::Numeric(v) => format!("{}", v[i]),
+    }
+}
+
+#[test]
+#[ignore = "needs ../shared/data"]
+fn agtpa_fixture_equals_the_books_data_for_the_four_year_sample() {
+    let raw = Frame::read_csv(
+        &raw_dir().join("agtpa/agtpa_applications.csv"),
+        &CsvOptions::default(),
+        None,
+    )
+    .unwrap();
+    let fx = Frame::read_csv(
+        &fixtures().join("agtpa/ch1_app3.csv.gz"),
+        &CsvOptions::default(),
+        None,
+    )
+    .unwrap();
+    let years = [1986.0, 1990.0, 1994.0, 1998.0, 2002.0, 2006.0];
+    let ry = raw.numeric("year").unwrap();
+    let (rt, rr) = (raw.numeric("trade").unwrap(), raw.numeric("rta").unwrap());
+    let mut expected: HashMap<(String, String, i64), (f64, f64)> = HashMap::new();
+    for i in 0..raw.nrows() {
+        if years.contains(&ry[i]) {
+            expected.insert(
+                (
+                    text(&raw, "exporter", i),
+                    text(&raw, "importer", i),
+                    ry[i] as i64,
+                ),
+                (rt[i], rr[i]),
+            );
+        }
+    }
+    assert_eq!(fx.nrows(), expected.len());
+    let fy = fx.numeric("year").unwrap();
+    let (ft, fr) = (fx.numeric("trade").unwrap(), fx.numeric("rta").unwrap());
+    for i in 0..fx.nrows() {
+        let key = (
+            text(&fx, "exporter", i),
+            text(&fx, "importer", i),
+            fy[i] as i64,
+        );
+        let (t, r) = expected[&key];
+        assert!((ft[i] - t).abs() <= 1e-9 * t.abs(), "{key:?}: trade");
+        assert_eq!(fr[i], r, "{key:?}: rta");
+        let domestic = key.0 == key.1;
+        assert_eq!(text(&fx, "pair_sym", i) == "DOMESTIC", domestic, "{key:?}");
+    }
+}
+
+#[test]
+#[ignore = "needs ../shared/data"]
+fn separation_fixtures_equal_ppmlhdfes_datasets() {
+    for k in 1..=18 {
+        let name = format!("{k:02}.csv");
+        let raw = Frame::read_csv(
+            &raw_dir().join("ppmlhdfe_separation").join(&name),
+            &CsvOptions::default(),
+            None,
+        )
+        .unwrap();
+        let fx = Frame::read_csv(
+            &fixtures().join("separation").join(&name),
+            &CsvOptions::default(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(raw.names(), fx.names(), "{name}");
+        assert_eq!(raw.nrows(), fx.nrows(), "{name}");
+        for col in raw.names() {
+            assert_eq!(
+                raw.numeric(col).unwrap(),
+                fx.numeric(col).unwrap(),
+                "{name} {col}"
+            );
+        }
+    }
+}
