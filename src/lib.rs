@@ -10,6 +10,7 @@
 //! → estimate → infer → simulate → report.
 #![warn(missing_docs)]
 
+pub mod counterfactual;
 pub mod data;
 pub mod error;
 pub mod formula;
