@@ -1,6 +1,7 @@
 //! Independent check of the full-GE fixed point: Newton's method (finite-
 //! difference Jacobian, nalgebra LU) on the market-clearing system written
 //! out from scratch, compared with `solve_full`.
+#![allow(clippy::needless_range_loop)] // index loops mirror the equations
 
 use gravity_model::counterfactual::*;
 use nalgebra::{DMatrix, DVector};

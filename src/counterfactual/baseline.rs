@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GeParams {
     /// Convergence tolerance on the largest relative residual of the
-    /// equilibrium conditions (default `1e-12` is met by the MR scaling;
+    /// equilibrium conditions (default `1e-12`; the fitted flows then add up to 1e-12 relative;
     /// the full-GE price loop uses the same bound).
     pub tol: f64,
     /// Maximum number of iterations before [`Error::NoConvergence`].
@@ -19,7 +19,7 @@ pub struct GeParams {
 impl Default for GeParams {
     fn default() -> Self {
         GeParams {
-            tol: 1e-10,
+            tol: 1e-12,
             max_iter: 10_000,
             damping: 1.0,
         }

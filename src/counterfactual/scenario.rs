@@ -89,7 +89,7 @@ pub struct Scenario {
     /// Seed of the coefficient draws.
     #[serde(default)]
     pub seed: u64,
-    /// Solver tolerance (default 1e-10).
+    /// Solver tolerance (default 1e-12).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<f64>,
     /// Solver iteration limit (default 10000).
