@@ -323,3 +323,15 @@ fn scenario_path_resolves_data() {
     let s = Scenario::from_toml_path(&path).unwrap();
     assert_eq!(s.data, dir.path().join("panel.csv"));
 }
+
+#[test]
+fn large_world_large_shock_converges() {
+    let w = random_world(60, 9, 9.0, 7);
+    let members: Vec<usize> = (0..60).step_by(3).collect();
+    let phi_cf = fta(&w, &members, 8.0);
+    let out = simulate(&w, &phi_cf, &GeParams::default()).unwrap();
+    for info in out.infos() {
+        assert!(info.converged && info.residual <= 1e-12, "{info:?}");
+    }
+    assert!(out.countries[0].real_gdp_change_pct > 0.0);
+}
