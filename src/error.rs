@@ -130,6 +130,17 @@ pub enum Error {
     /// (e.g. a singular matrix after all checks).
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// An iterative solver (e.g. the general-equilibrium fixed point) hit its
+    /// iteration limit before meeting its tolerance; the result is discarded.
+    #[error("{solver} did not converge in {iterations} iterations (residual {residual:e})")]
+    NoConvergence {
+        /// Which solver.
+        solver: String,
+        /// Iterations run.
+        iterations: usize,
+        /// Largest relative residual at the last iteration.
+        residual: f64,
+    },
     /// An internal invariant failed: this is a bug in gravity-model.
     #[error("internal error (please report this as a bug): {0}")]
     Bug(String),
@@ -172,6 +183,14 @@ impl Error {
             len,
             message: message.into(),
             hint,
+        }
+    }
+
+    /// A scenario error for `key`.
+    pub fn scenario(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Scenario {
+            key: key.into(),
+            message: message.into(),
         }
     }
 

@@ -14,6 +14,7 @@
 // read worse.
 #![allow(clippy::needless_range_loop)]
 
+pub mod counterfactual;
 pub mod data;
 pub mod error;
 pub mod formula;

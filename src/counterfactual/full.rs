@@ -1,0 +1,142 @@
+//! Full endowment general equilibrium: factory-gate prices adjust.
+
+use super::baseline::{GeInfo, GeParams, Resistances};
+use super::world::{check_phi, World};
+use crate::error::{Error, Result};
+
+/// The full-GE counterfactual equilibrium.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FullEquilibrium {
+    /// Factory-gate price changes `p̂_i` (numeraire: `P̂_r = 1`).
+    pub price_change: Vec<f64>,
+    /// Counterfactual output `Y'_i = p̂_i Y_i`.
+    pub output: Vec<f64>,
+    /// Counterfactual expenditure `E'_j` (see [`solve_full`] for the
+    /// treatment of trade imbalances).
+    pub expenditure: Vec<f64>,
+    /// Counterfactual MRs, normalised `P'_r = 1`.
+    pub resistances: Resistances,
+}
+
+/// Solves the full endowment GE of Yotov et al. (2016, Ch. 2) / Anderson,
+/// Larch & Yotov (2018) for counterfactual costs `phi_cf`.
+///
+/// With endowments fixed, `Y_i = p_i Q_i`, so `Y'_i = p̂_i Y_i`. With CES
+/// demand, `X'_ij = phi'_ij a_i p̂_i^(1-σ) E'_j / P'_j^(1-σ)` where
+/// `a_i = (Y_i/Y)/Π_i^(1-σ)` comes from the baseline and
+/// `P'_j^(1-σ) = Σ_k phi'_kj a_k p̂_k^(1-σ)`. Market clearing
+/// `p̂_i Y_i = Σ_j X'_ij` is solved for `p̂` by the damped fixed point
+/// `p̂_i ← p̂_i (D_i)^(damping/σ)`, `D_i = Σ_j X'_ij / (p̂_i Y_i)`,
+/// renormalising each step so that `P̂_r = 1`. The stopping rule is
+/// `max_i |D_i − 1| ≤ tol`.
+///
+/// Trade imbalances: expenditure keeps its baseline ratio to output,
+/// `E'_j ∝ φ_j Y'_j` with `φ_j = E_j/Y_j`, scaled by one common factor so
+/// that world expenditure equals world output (without it market clearing
+/// has no solution when `φ ≠ 1`). With balanced trade the factor is 1.
+pub fn solve_full(
+    world: &World,
+    baseline: &Resistances,
+    phi_cf: &[f64],
+    params: &GeParams,
+) -> Result<FullEquilibrium> {
+    world.validate()?;
+    check_phi(&world.countries, phi_cf)?;
+    params.check()?;
+    let n = world.n();
+    let sigma = world.sigma;
+    let r = world.reference;
+    let y_world = world.world_output();
+    let a: Vec<f64> = (0..n)
+        .map(|i| world.output[i] / y_world / baseline.outward_pow[i])
+        .collect();
+    let ratio: Vec<f64> = (0..n)
+        .map(|j| world.expenditure[j] / world.output[j])
+        .collect();
+    let mut p = vec![1.0; n];
+    let mut a_cf = vec![0.0; n];
+    let mut y_cf = vec![0.0; n];
+    let mut e_cf = vec![0.0; n];
+    let mut pc = vec![0.0; n];
+    let mut d = vec![0.0; n];
+    let mut residual;
+    let eval = |p: &[f64],
+                a_cf: &mut [f64],
+                y_cf: &mut [f64],
+                e_cf: &mut [f64],
+                pc: &mut [f64],
+                d: &mut [f64]|
+     -> f64 {
+        for i in 0..n {
+            a_cf[i] = a[i] * p[i].powf(1.0 - sigma);
+            y_cf[i] = p[i] * world.output[i];
+            e_cf[i] = ratio[i] * y_cf[i];
+        }
+        let scale = y_cf.iter().sum::<f64>() / e_cf.iter().sum::<f64>();
+        e_cf.iter_mut().for_each(|e| *e *= scale);
+        for j in 0..n {
+            pc[j] = (0..n).map(|k| phi_cf[k * n + j] * a_cf[k]).sum();
+        }
+        let mut res: f64 = 0.0;
+        for i in 0..n {
+            let demand: f64 = (0..n)
+                .map(|j| phi_cf[i * n + j] * a_cf[i] * e_cf[j] / pc[j])
+                .sum();
+            d[i] = demand / y_cf[i];
+            res = res.max((d[i] - 1.0).abs());
+        }
+        res
+    };
+    for iter in 1..=params.max_iter {
+        residual = eval(&p, &mut a_cf, &mut y_cf, &mut e_cf, &mut pc, &mut d);
+        if !residual.is_finite() {
+            return Err(Error::Numerical(format!(
+                "full GE prices became non-finite at iteration {iter}"
+            )));
+        }
+        if residual <= params.tol {
+            // normalise P'_r = 1 (baseline P_r = 1): scaling p by c scales
+            // P'^(1-σ) by c^(1-σ)
+            let c = pc[r].powf(1.0 / (sigma - 1.0));
+            p.iter_mut().for_each(|v| *v *= c);
+            let _ = eval(&p, &mut a_cf, &mut y_cf, &mut e_cf, &mut pc, &mut d);
+            let y_cf_world: f64 = y_cf.iter().sum();
+            let inward_pow = pc.clone();
+            let outward_pow: Vec<f64> = (0..n)
+                .map(|i| {
+                    (0..n)
+                        .map(|j| phi_cf[i * n + j] * e_cf[j] / y_cf_world / pc[j])
+                        .sum()
+                })
+                .collect();
+            return Ok(FullEquilibrium {
+                price_change: p,
+                output: y_cf,
+                expenditure: e_cf,
+                resistances: Resistances {
+                    outward_pow,
+                    inward_pow,
+                    info: GeInfo {
+                        iterations: iter,
+                        residual,
+                        converged: true,
+                    },
+                },
+            });
+        }
+        for i in 0..n {
+            p[i] *= d[i].powf(params.damping / sigma);
+        }
+        let c = (0..n)
+            .map(|k| phi_cf[k * n + r] * a[k] * p[k].powf(1.0 - sigma))
+            .sum::<f64>()
+            .powf(1.0 / (sigma - 1.0));
+        p.iter_mut().for_each(|v| *v *= c);
+    }
+    residual = eval(&p, &mut a_cf, &mut y_cf, &mut e_cf, &mut pc, &mut d);
+    Err(Error::NoConvergence {
+        solver: "full GE factory-gate prices".into(),
+        iterations: params.max_iter,
+        residual,
+    })
+}
