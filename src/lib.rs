@@ -28,7 +28,6 @@ pub use formula::{FixedEffect, Formula, Term};
 pub mod design;
 pub mod fit;
 pub mod fixed_effects;
-pub mod ge;
 pub mod korea_eaeu;
 mod linalg;
 mod ols;

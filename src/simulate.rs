@@ -473,3 +473,471 @@ pub fn shocked_phi(data: &GeData, beta: &[f64], changes: &[(usize, Vec<usize>, f
     }
     phi
 }
+
+/// Results for one country (every `_pct` is counterfactual relative to the
+/// baseline, in percent). The `_ci_low`/`_ci_high` siblings are the 2.5% and
+/// 97.5% percentiles over the Monte Carlo draws, when draws were run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CountryResult {
+    /// ISO3 code.
+    pub country: String,
+    /// Exports, direct effect only (output, expenditure and resistances fixed).
+    pub exports_change_partial_pct: f64,
+    /// Exports, conditional GE (output and expenditure fixed).
+    pub exports_change_conditional_pct: f64,
+    /// Exports, full endowment GE.
+    pub exports_change_full_pct: f64,
+    /// Factory-gate price (full GE).
+    pub factory_price_change_pct: f64,
+    /// Inward multilateral resistance (full GE).
+    pub inward_mr_change_pct: f64,
+    /// Outward multilateral resistance (full GE).
+    pub outward_mr_change_pct: f64,
+    /// Real GDP, `p̂/P̂` (full GE): the welfare effect.
+    pub real_gdp_change_pct: f64,
+    #[serde(flatten)]
+    /// Intervals, when draws were run.
+    pub intervals: Option<CountryIntervals>,
+}
+
+/// 95% intervals of a [`CountryResult`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[allow(missing_docs)]
+pub struct CountryIntervals {
+    pub exports_change_partial_pct_ci_low: f64,
+    pub exports_change_partial_pct_ci_high: f64,
+    pub exports_change_conditional_pct_ci_low: f64,
+    pub exports_change_conditional_pct_ci_high: f64,
+    pub exports_change_full_pct_ci_low: f64,
+    pub exports_change_full_pct_ci_high: f64,
+    pub factory_price_change_pct_ci_low: f64,
+    pub factory_price_change_pct_ci_high: f64,
+    pub inward_mr_change_pct_ci_low: f64,
+    pub inward_mr_change_pct_ci_high: f64,
+    pub outward_mr_change_pct_ci_low: f64,
+    pub outward_mr_change_pct_ci_high: f64,
+    pub real_gdp_change_pct_ci_low: f64,
+    pub real_gdp_change_pct_ci_high: f64,
+}
+
+/// Baseline and counterfactual flows of one pair.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PairResult {
+    /// Exporter.
+    pub exporter: String,
+    /// Importer.
+    pub importer: String,
+    /// True if a shock applies to the pair.
+    pub shocked: bool,
+    /// Baseline (fitted) flow.
+    pub baseline: f64,
+    /// Partial equilibrium.
+    pub partial: f64,
+    /// Conditional GE.
+    pub conditional: f64,
+    /// Full endowment GE.
+    pub full: f64,
+}
+
+/// The policy coefficient used for a shocked variable.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyCoefficient {
+    /// Variable.
+    pub variable: String,
+    /// The value used.
+    pub estimate: f64,
+    /// Its standard error (0 when overridden).
+    pub std_error: f64,
+    /// True when the scenario overrides the estimate.
+    pub overridden: bool,
+}
+
+/// The outcome of a counterfactual.
+#[derive(Debug, Clone, Serialize)]
+pub struct Counterfactual {
+    /// The GE year.
+    pub year: i64,
+    /// σ.
+    pub sigma: f64,
+    /// Reference country.
+    pub reference: String,
+    /// True if the point estimate's conditional and full GE converged.
+    pub converged: bool,
+    /// Iterations of the full-GE price fixed point.
+    pub iterations: usize,
+    /// Final residual of the full GE.
+    pub residual: f64,
+    /// Policy coefficients used.
+    pub coefficients: Vec<PolicyCoefficient>,
+    /// Per-country results.
+    pub countries: Vec<CountryResult>,
+    /// Per-pair results.
+    pub pairs: Vec<PairResult>,
+    /// Draws requested.
+    pub draws: usize,
+    /// Draws whose GE did not converge (left out of the intervals).
+    pub draws_failed: usize,
+    /// Imputed domestic flows and pair effects.
+    pub imputed: Vec<Imputed>,
+    /// Notes and warnings.
+    pub notes: Vec<String>,
+    /// The baseline estimation: observations and convergence.
+    pub baseline_nobs: usize,
+}
+
+/// Percentile with linear interpolation between order statistics (R type 7).
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = (sorted.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// All per-country quantities of one solve: partial, conditional, full
+/// exports, price, inward, outward, real GDP; and the outcome itself.
+fn solve_once(
+    world: &crate::counterfactual::World,
+    phi_cf: &[f64],
+    params: &crate::counterfactual::GeParams,
+) -> Result<(Vec<[f64; 7]>, crate::counterfactual::GeOutcome)> {
+    let n = world.n();
+    let out = crate::counterfactual::simulate(world, phi_cf, params)?;
+    let rows = (0..n)
+        .map(|i| {
+            let ex = |f: &dyn Fn(&crate::counterfactual::PairOutcome) -> f64| -> f64 {
+                (0..n)
+                    .filter(|&j| j != i)
+                    .map(|j| f(&out.pairs[i * n + j]))
+                    .sum()
+            };
+            let x0 = ex(&|p| p.baseline);
+            let pe = if x0 > 0.0 {
+                100.0 * (ex(&|p| p.partial) / x0 - 1.0)
+            } else {
+                0.0
+            };
+            let c = &out.countries[i];
+            [
+                pe,
+                c.exports_change_conditional_pct,
+                c.exports_change_full_pct,
+                c.factory_price_change_pct,
+                c.inward_mr_change_pct,
+                c.outward_mr_change_pct,
+                c.real_gdp_change_pct,
+            ]
+        })
+        .collect();
+    Ok((rows, out))
+}
+
+/// Runs a scenario end to end: estimate, build the GE year, solve the
+/// baseline, conditional and full GE, and the Monte Carlo draws.
+/// `progress` is called once per finished draw (for a progress bar).
+pub fn simulate(
+    scenario: &crate::counterfactual::Scenario,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Counterfactual> {
+    use crate::counterfactual::{GeParams, World};
+    use crate::vcov::{SmallSample, VcovSpec};
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    use rayon::prelude::*;
+
+    let defaults = PanelKeys::default();
+    let keys = PanelKeys {
+        exporter: scenario.exporter.clone().unwrap_or(defaults.exporter),
+        importer: scenario.importer.clone().unwrap_or(defaults.importer),
+        year: scenario.time.clone().unwrap_or(defaults.year),
+    };
+    let year = scenario.year.ok_or_else(|| Error::Scenario {
+        key: "year".into(),
+        message: "the scenario needs the year of the GE cross-section".into(),
+    })?;
+    let formula = Formula::parse(&scenario.formula)?;
+    let csv = crate::data::CsvOptions::default();
+    let header = Frame::read_header(&scenario.data, &csv)?;
+    formula.check_columns(&header)?;
+    let frame = Frame::read_csv(&scenario.data, &csv, None)?;
+    let vcov = VcovSpec::parse(scenario.vcov.as_deref().unwrap_or("hetero"))?;
+    let ssc = match &scenario.ssc {
+        Some(s) => SmallSample::parse(s)?,
+        None => SmallSample::Fixest,
+    };
+    let options = FitOptions {
+        clusters: vcov.clusters().to_vec(),
+        ..FitOptions::default()
+    };
+    let baseline = crate::fit::fit(&frame, &formula, Estimator::Ppml, &options)?;
+    if !baseline.info.converged {
+        return Err(Error::Numerical(
+            "the baseline estimation did not converge; no counterfactual is computed".into(),
+        ));
+    }
+    let inference = baseline.inference(&vcov, ssc)?;
+    let domestic = match scenario.domestic {
+        crate::counterfactual::Domestic::Observed => Domestic::Observed,
+        crate::counterfactual::Domestic::Impute => Domestic::Impute,
+        crate::counterfactual::Domestic::None => Domestic::None,
+    };
+    let data = ge_data(
+        &frame,
+        &baseline,
+        &keys,
+        year as f64,
+        domestic,
+        &scenario.impute_pair_effects,
+    )?;
+    let countries = data.countries.clone();
+    let n = countries.len();
+    let reference = countries
+        .iter()
+        .position(|c| *c == scenario.reference)
+        .ok_or_else(|| Error::Scenario {
+            key: "reference".into(),
+            message: format!("unknown country '{}' in {year}", scenario.reference),
+        })?;
+    // Shocks → (policy index, pairs, value); coefficients.
+    let mut beta: Vec<f64> = baseline.beta.clone();
+    let mut changes_spec = Vec::new();
+    let mut coefficients = Vec::new();
+    let mut random: Vec<usize> = Vec::new();
+    let mut shocked = vec![false; n * n];
+    for (k, s) in scenario.shocks.iter().enumerate() {
+        let idx = data
+            .policy
+            .iter()
+            .position(|(name, _)| *name == s.variable)
+            .ok_or_else(|| Error::Scenario {
+                key: format!("shock[{k}].variable"),
+                message: format!(
+                    "'{}' is not a regressor of the baseline formula ({})",
+                    s.variable,
+                    baseline.names.join(", ")
+                ),
+            })?;
+        let pairs: Vec<usize> = s
+            .pairs_at(k, &countries)?
+            .into_iter()
+            .map(|(i, j)| i * n + j)
+            .collect();
+        for &p in &pairs {
+            shocked[p] = true;
+        }
+        let row = inference.coef(&s.variable);
+        match s.coefficient {
+            Some(c) => {
+                beta[idx] = c;
+                coefficients.push(PolicyCoefficient {
+                    variable: s.variable.clone(),
+                    estimate: c,
+                    std_error: 0.0,
+                    overridden: true,
+                });
+            }
+            None => {
+                if !random.contains(&idx) {
+                    random.push(idx);
+                }
+                coefficients.push(PolicyCoefficient {
+                    variable: s.variable.clone(),
+                    estimate: beta[idx],
+                    std_error: row.map_or(0.0, |r| r.std_error),
+                    overridden: false,
+                });
+            }
+        }
+        changes_spec.push((idx, pairs, s.value));
+    }
+    let world = World::from_trade(
+        countries.clone(),
+        &data.flows,
+        data.phi.clone(),
+        scenario.sigma,
+        reference,
+    )?;
+    let params = GeParams {
+        tol: scenario.tolerance.unwrap_or(GeParams::default().tol),
+        max_iter: scenario.max_iter.unwrap_or(GeParams::default().max_iter),
+        ..GeParams::default()
+    };
+    let phi_cf = shocked_phi(&data, &beta, &changes_spec);
+    // A solve that does not converge is an error: no unconverged number is
+    // ever reported.
+    let (point, outcome) = solve_once(&world, &phi_cf, &params)?;
+    let [_, _, full_info] = outcome.infos();
+    let converged = true;
+    // Monte Carlo over the estimated policy coefficients: β ~ N(β̂, V̂).
+    let mut draws_failed = 0;
+    let mut intervals: Option<Vec<CountryIntervals>> = None;
+    if scenario.draws > 0 && !random.is_empty() {
+        let m = random.len();
+        let v = nalgebra::DMatrix::from_fn(m, m, |a, b| inference.vcov[(random[a], random[b])]);
+        let chol = v.clone().cholesky().ok_or_else(|| {
+            Error::Numerical(
+                "the covariance of the policy coefficients is not positive definite".into(),
+            )
+        })?;
+        let l = chol.l();
+        let results: Vec<Option<Vec<[f64; 7]>>> = (0..scenario.draws)
+            .into_par_iter()
+            .map(|d| {
+                // One stream per draw: the same draws on any thread count.
+                let mut rng = rand::rngs::StdRng::seed_from_u64(
+                    scenario
+                        .seed
+                        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                        .wrapping_add(d as u64),
+                );
+                let z: Vec<f64> = (0..m).map(|_| StandardNormal.sample(&mut rng)).collect();
+                let mut b = beta.clone();
+                for a in 0..m {
+                    let shift: f64 = (0..=a).map(|c| l[(a, c)] * z[c]).sum();
+                    b[random[a]] += shift;
+                }
+                let phi_d = shocked_phi(&data, &b, &changes_spec);
+                let result = solve_once(&world, &phi_d, &params)
+                    .ok()
+                    .map(|(rows, _)| rows);
+                progress();
+                result
+            })
+            .collect();
+        draws_failed = results.iter().filter(|r| r.is_none()).count();
+        let ok: Vec<&Vec<[f64; 7]>> = results.iter().flatten().collect();
+        if !ok.is_empty() {
+            let mut iv = Vec::with_capacity(n);
+            for i in 0..n {
+                let mut q = [[0.0; 2]; 7];
+                for (k, qk) in q.iter_mut().enumerate() {
+                    let mut v: Vec<f64> = ok.iter().map(|r| r[i][k]).collect();
+                    v.sort_by(f64::total_cmp);
+                    *qk = [percentile(&v, 0.025), percentile(&v, 0.975)];
+                }
+                iv.push(CountryIntervals {
+                    exports_change_partial_pct_ci_low: q[0][0],
+                    exports_change_partial_pct_ci_high: q[0][1],
+                    exports_change_conditional_pct_ci_low: q[1][0],
+                    exports_change_conditional_pct_ci_high: q[1][1],
+                    exports_change_full_pct_ci_low: q[2][0],
+                    exports_change_full_pct_ci_high: q[2][1],
+                    factory_price_change_pct_ci_low: q[3][0],
+                    factory_price_change_pct_ci_high: q[3][1],
+                    inward_mr_change_pct_ci_low: q[4][0],
+                    inward_mr_change_pct_ci_high: q[4][1],
+                    outward_mr_change_pct_ci_low: q[5][0],
+                    outward_mr_change_pct_ci_high: q[5][1],
+                    real_gdp_change_pct_ci_low: q[6][0],
+                    real_gdp_change_pct_ci_high: q[6][1],
+                });
+            }
+            intervals = Some(iv);
+        }
+    }
+    let mut notes = data.notes.clone();
+    if draws_failed > 0 {
+        notes.push(format!(
+            "{draws_failed} of {} draws did not converge and are left out of the intervals",
+            scenario.draws
+        ));
+    }
+    let countries_out = (0..n)
+        .map(|i| {
+            let r = point[i];
+            CountryResult {
+                country: countries[i].clone(),
+                exports_change_partial_pct: r[0],
+                exports_change_conditional_pct: r[1],
+                exports_change_full_pct: r[2],
+                factory_price_change_pct: r[3],
+                inward_mr_change_pct: r[4],
+                outward_mr_change_pct: r[5],
+                real_gdp_change_pct: r[6],
+                intervals: intervals.as_ref().map(|iv| iv[i].clone()),
+            }
+        })
+        .collect();
+    let pairs = outcome
+        .pairs
+        .iter()
+        .enumerate()
+        .map(|(k, p)| PairResult {
+            exporter: p.exporter.clone(),
+            importer: p.importer.clone(),
+            shocked: shocked[k],
+            baseline: p.baseline,
+            partial: p.partial,
+            conditional: p.conditional,
+            full: p.full,
+        })
+        .collect();
+    Ok(Counterfactual {
+        year,
+        sigma: scenario.sigma,
+        reference: scenario.reference.clone(),
+        converged,
+        iterations: full_info.iterations,
+        residual: full_info.residual,
+        coefficients,
+        countries: countries_out,
+        pairs,
+        draws: scenario.draws,
+        draws_failed,
+        imputed: data.imputed,
+        notes,
+        baseline_nobs: baseline.nobs(),
+    })
+}
+
+/// The conditional GE by the GEPPML route (Anderson, Larch & Yotov 2018):
+/// PPML of the baseline flows on exporter and importer fixed effects with the
+/// offset `ln φ'`; its fitted values are the conditional counterfactual
+/// flows. An independent cross-check of [`crate::ge::conditional`].
+pub fn conditional_by_ppml(countries: &[String], flows: &[f64], phi: &[f64]) -> Result<Vec<f64>> {
+    let n = countries.len();
+    let keep: Vec<usize> = (0..n * n).filter(|&k| phi[k] > 0.0).collect();
+    let frame = Frame::from_columns(vec![
+        (
+            "exporter".into(),
+            Column::Factor(Factor {
+                codes: keep.iter().map(|&k| (k / n) as u32).collect(),
+                levels: countries.to_vec(),
+            }),
+        ),
+        (
+            "importer".into(),
+            Column::Factor(Factor {
+                codes: keep.iter().map(|&k| (k % n) as u32).collect(),
+                levels: countries.to_vec(),
+            }),
+        ),
+        (
+            "x".into(),
+            Column::Numeric(keep.iter().map(|&k| flows[k]).collect()),
+        ),
+        (
+            "o".into(),
+            Column::Numeric(keep.iter().map(|&k| phi[k].ln()).collect()),
+        ),
+    ])?;
+    let f = Formula::parse("x ~ 1 | exporter + importer")?;
+    let options = FitOptions {
+        offset: Some("o".into()),
+        tol: 1e-14,
+        inner_tol: 1e-13,
+        max_iter: 1000,
+        separation: crate::separation::Separation::none(),
+        drop_singletons: false,
+        ..FitOptions::default()
+    };
+    let fitted = crate::fit::fit(&frame, &f, Estimator::Ppml, &options)?;
+    let by_row = fitted.fitted_by_row();
+    let mut out = vec![0.0; n * n];
+    for (r, &k) in keep.iter().enumerate() {
+        out[k] = by_row[r].unwrap_or(0.0);
+    }
+    Ok(out)
+}

@@ -34,6 +34,14 @@ pub enum Domestic {
     None,
 }
 
+fn default_draws() -> usize {
+    200
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
 /// One counterfactual change of a pair variable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,12 +91,25 @@ pub struct Scenario {
     /// Pair covariates used to impute missing pair effects.
     #[serde(default)]
     pub impute_pair_effects: Vec<String>,
-    /// Monte Carlo draws of the coefficients (0 = none).
-    #[serde(default)]
+    /// Monte Carlo draws of the coefficients (0 = none; default 200).
+    #[serde(default = "default_draws")]
     pub draws: usize,
-    /// Seed of the coefficient draws.
-    #[serde(default)]
+    /// Seed of the coefficient draws (default 1).
+    #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Small-sample preset of the baseline inference: `fixest` (default) or
+    /// `ppmlhdfe`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssc: Option<String>,
+    /// Exporter column of the panel (default `exporter`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exporter: Option<String>,
+    /// Importer column of the panel (default `importer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importer: Option<String>,
+    /// Time column of the panel (default `year`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
     /// Solver tolerance (default 1e-12).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<f64>,

@@ -4,6 +4,7 @@
 //! prefix) to stderr; the exit code is 0 on success, 2 on error.
 
 mod fit_cmd;
+mod simulate_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -21,12 +22,15 @@ struct Cli {
 enum Command {
     /// Estimate a gravity model (PPML or OLS with fixed effects) on a CSV panel.
     Fit(fit_cmd::FitArgs),
+    /// Run a general-equilibrium counterfactual from a TOML scenario.
+    Simulate(simulate_cmd::SimulateArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Fit(args) => fit_cmd::run(args),
+        Command::Simulate(args) => simulate_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

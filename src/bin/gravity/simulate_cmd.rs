@@ -1,0 +1,214 @@
+//! `gravity simulate`.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use gravity_model::counterfactual::Scenario;
+use gravity_model::simulate::{simulate, Counterfactual};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Run a general-equilibrium counterfactual described by a TOML scenario.
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// The scenario file (TOML; see the README for every key).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: PathBuf,
+    /// Print one JSON object on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write countries.csv and pairs.csv into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: SimulateArgs) -> Result<()> {
+    let scenario = Scenario::from_toml_path(&args.scenario)?;
+    let bar = if std::io::stderr().is_terminal() && scenario.draws > 0 {
+        let b = indicatif::ProgressBar::new(scenario.draws as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("draws {bar:40} {pos}/{len} ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let cf = simulate(&scenario, &tick)?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    for note in &cf.notes {
+        eprintln!("note: {note}");
+    }
+    if !cf.imputed.is_empty() {
+        eprintln!(
+            "note: {} values imputed (domestic flows and pair effects); listed in the JSON output and pairs.csv",
+            cf.imputed.len()
+        );
+    }
+    if let Some(dir) = &args.out {
+        write_csv(dir, &cf).with_context(|| format!("cannot write into {}", dir.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let mut v = serde_json::to_value(&cf)?;
+        // Keep the JSON small: all pairs go to pairs.csv; JSON lists the shocked ones.
+        if let Some(pairs) = v.get_mut("pairs").and_then(|p| p.as_array_mut()) {
+            pairs.retain(|p| p["shocked"] == true);
+        }
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+    } else {
+        print_table(&mut out, &cf)?;
+    }
+    Ok(())
+}
+
+fn print_table(out: &mut impl Write, cf: &Counterfactual) -> Result<()> {
+    writeln!(
+        out,
+        "General-equilibrium counterfactual, {} (σ = {}, reference {}), converged in {} iterations",
+        cf.year, cf.sigma, cf.reference, cf.iterations
+    )?;
+    for c in &cf.coefficients {
+        writeln!(
+            out,
+            "  {} = {:.4}{}",
+            c.variable,
+            c.estimate,
+            if c.overridden {
+                " (set by the scenario)".to_owned()
+            } else {
+                format!(" (s.e. {:.4})", c.std_error)
+            }
+        )?;
+    }
+    writeln!(
+        out,
+        "{:<8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>22}",
+        "country",
+        "exp PE %",
+        "exp cGE %",
+        "exp GE %",
+        "price %",
+        "P %",
+        "Π %",
+        "real GDP % [95% CI]"
+    )?;
+    let mut rows: Vec<&gravity_model::simulate::CountryResult> = cf.countries.iter().collect();
+    rows.sort_by(|a, b| {
+        b.real_gdp_change_pct
+            .abs()
+            .total_cmp(&a.real_gdp_change_pct.abs())
+    });
+    for r in rows.iter().take(20) {
+        let ci = r
+            .intervals
+            .as_ref()
+            .map(|i| {
+                format!(
+                    "[{:.3}, {:.3}]",
+                    i.real_gdp_change_pct_ci_low, i.real_gdp_change_pct_ci_high
+                )
+            })
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{:<8} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>8.3} {}",
+            r.country,
+            r.exports_change_partial_pct,
+            r.exports_change_conditional_pct,
+            r.exports_change_full_pct,
+            r.factory_price_change_pct,
+            r.inward_mr_change_pct,
+            r.outward_mr_change_pct,
+            r.real_gdp_change_pct,
+            ci
+        )?;
+    }
+    if cf.countries.len() > 20 {
+        writeln!(
+            out,
+            "… {} more countries (use --json or --out)",
+            cf.countries.len() - 20
+        )?;
+    }
+    if cf.draws > 0 {
+        writeln!(
+            out,
+            "Intervals: 2.5–97.5 percentiles over {} draws of the policy coefficients ({} failed)",
+            cf.draws, cf.draws_failed
+        )?;
+    }
+    Ok(())
+}
+
+fn write_csv(dir: &Path, cf: &Counterfactual) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut w = csv::Writer::from_path(dir.join("countries.csv"))?;
+    w.write_record([
+        "country",
+        "exports_change_partial_pct",
+        "exports_change_conditional_pct",
+        "exports_change_full_pct",
+        "factory_price_change_pct",
+        "inward_mr_change_pct",
+        "outward_mr_change_pct",
+        "real_gdp_change_pct",
+        "real_gdp_change_pct_ci_low",
+        "real_gdp_change_pct_ci_high",
+    ])?;
+    for c in &cf.countries {
+        let (lo, hi) = c
+            .intervals
+            .as_ref()
+            .map(|i| {
+                (
+                    i.real_gdp_change_pct_ci_low.to_string(),
+                    i.real_gdp_change_pct_ci_high.to_string(),
+                )
+            })
+            .unwrap_or_default();
+        w.write_record([
+            c.country.clone(),
+            c.exports_change_partial_pct.to_string(),
+            c.exports_change_conditional_pct.to_string(),
+            c.exports_change_full_pct.to_string(),
+            c.factory_price_change_pct.to_string(),
+            c.inward_mr_change_pct.to_string(),
+            c.outward_mr_change_pct.to_string(),
+            c.real_gdp_change_pct.to_string(),
+            lo,
+            hi,
+        ])?;
+    }
+    w.flush()?;
+    let mut w = csv::Writer::from_path(dir.join("pairs.csv"))?;
+    w.write_record([
+        "exporter",
+        "importer",
+        "shocked",
+        "baseline",
+        "partial",
+        "conditional",
+        "full",
+    ])?;
+    for p in &cf.pairs {
+        w.write_record([
+            p.exporter.clone(),
+            p.importer.clone(),
+            (p.shocked as u8).to_string(),
+            p.baseline.to_string(),
+            p.partial.to_string(),
+            p.conditional.to_string(),
+            p.full.to_string(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
