@@ -1,0 +1,162 @@
+//! The counterfactual pipeline on the Advanced Guide's data (Chapter 2,
+//! Application 2: dissolving NAFTA in 2006).
+
+use gravity_model::counterfactual::Scenario;
+use gravity_model::simulate::{conditional_by_ppml, ge_data, simulate, Domestic, PanelKeys};
+use gravity_model::{fit, CsvOptions, Estimator, FitOptions, Formula, Frame};
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn nafta(draws: usize) -> Scenario {
+    let mut s = Scenario::from_toml_path(root().join("examples/agtpa_nafta.toml")).unwrap();
+    s.draws = draws;
+    s
+}
+
+#[test]
+fn nafta_dissolution_hurts_its_members_and_helps_outsiders() {
+    let cf = simulate(&nafta(50), &|| {}).unwrap();
+    assert!(cf.converged);
+    assert_eq!(cf.baseline_nobs, 28_482);
+    assert_eq!(cf.countries.len(), 69);
+    // The 7 symmetric pairs without trade get imputed pair effects (14 ordered pairs).
+    assert_eq!(
+        cf.imputed
+            .iter()
+            .filter(|i| i.kind == "pair_effect")
+            .count(),
+        14
+    );
+    for c in &cf.countries {
+        let member = ["CAN", "MEX", "USA"].contains(&c.country.as_str());
+        assert_eq!(c.real_gdp_change_pct < 0.0, member, "{}", c.country);
+        let iv = c.intervals.as_ref().unwrap();
+        assert!(iv.real_gdp_change_pct_ci_low <= c.real_gdp_change_pct + 1e-9);
+        assert!(iv.real_gdp_change_pct_ci_high >= c.real_gdp_change_pct - 1e-9);
+    }
+    assert_eq!(cf.draws_failed, 0);
+}
+
+#[test]
+fn a_shock_that_changes_nothing_changes_nothing() {
+    // Setting rta to 0 where it already is 0 (DEU–JPN had no agreement).
+    let mut s = nafta(0);
+    s.shocks[0].between = Some(vec!["DEU".into(), "JPN".into()]);
+    let cf = simulate(&s, &|| {}).unwrap();
+    for c in &cf.countries {
+        for v in [
+            c.exports_change_partial_pct,
+            c.exports_change_conditional_pct,
+            c.exports_change_full_pct,
+            c.factory_price_change_pct,
+            c.inward_mr_change_pct,
+            c.outward_mr_change_pct,
+            c.real_gdp_change_pct,
+        ] {
+            assert!(v.abs() < 1e-10, "{}: {v}", c.country);
+        }
+    }
+    // Adding up: the baseline reproduces observed output and expenditure.
+    let n = cf.countries.len();
+    let frame = Frame::read_csv(
+        &root().join("tests/fixtures/agtpa/ch1_app3.csv.gz"),
+        &CsvOptions::default(),
+        None,
+    )
+    .unwrap();
+    let f = fit(
+        &frame,
+        &Formula::parse(&s.formula).unwrap(),
+        Estimator::Ppml,
+        &FitOptions::default(),
+    )
+    .unwrap();
+    let data = ge_data(
+        &frame,
+        &f,
+        &PanelKeys::default(),
+        2006.0,
+        Domestic::Observed,
+        &s.impute_pair_effects,
+    )
+    .unwrap();
+    for i in 0..n {
+        let observed: f64 = (0..n).map(|j| data.flows[i * n + j]).sum();
+        let fitted: f64 = (0..n).map(|j| cf.pairs[i * n + j].baseline).sum();
+        assert!(
+            (fitted / observed - 1.0).abs() < 1e-9,
+            "{}",
+            cf.countries[i].country
+        );
+    }
+}
+
+#[test]
+fn conditional_ge_agrees_with_the_geppml_route() {
+    // Anderson, Larch & Yotov (2018): re-estimating PPML with exporter and
+    // importer fixed effects and the counterfactual costs as an offset gives
+    // the conditional counterfactual flows.
+    let s = nafta(0);
+    let cf = simulate(&s, &|| {}).unwrap();
+    let n = cf.countries.len();
+    let countries: Vec<String> = cf.countries.iter().map(|c| c.country.clone()).collect();
+    let baseline: Vec<f64> = cf.pairs.iter().map(|p| p.baseline).collect();
+    // φ' / φ = partial / baseline; φ up to exporter and importer factors,
+    // which the fixed effects absorb: use the baseline fitted flows.
+    let phi_cf: Vec<f64> = cf.pairs.iter().map(|p| p.partial).collect();
+    let via_ppml = conditional_by_ppml(&countries, &baseline, &phi_cf).unwrap();
+    for i in 0..n {
+        let x0: f64 = (0..n)
+            .filter(|&j| j != i)
+            .map(|j| baseline[i * n + j])
+            .sum();
+        let a: f64 = (0..n)
+            .filter(|&j| j != i)
+            .map(|j| cf.pairs[i * n + j].conditional)
+            .sum();
+        let b: f64 = (0..n)
+            .filter(|&j| j != i)
+            .map(|j| via_ppml[i * n + j])
+            .sum();
+        let (pa, pb) = (100.0 * (a / x0 - 1.0), 100.0 * (b / x0 - 1.0));
+        assert!(
+            (pa - pb).abs() < 1e-6 * (1.0 + pa.abs()),
+            "{}: {pa} vs {pb}",
+            countries[i]
+        );
+    }
+}
+
+#[test]
+fn draws_do_not_depend_on_the_number_of_threads() {
+    let run = |t: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .unwrap()
+            .install(|| simulate(&nafta(16), &|| {}).unwrap())
+    };
+    let (a, b) = (run(1), run(2));
+    for (x, y) in a.countries.iter().zip(&b.countries) {
+        assert_eq!(x, y);
+    }
+}
+
+#[test]
+fn scenario_errors_name_the_key() {
+    let mut s = nafta(0);
+    s.reference = "XXX".into();
+    let e = simulate(&s, &|| {}).unwrap_err().to_string();
+    assert!(e.contains("reference") && e.contains("XXX"), "{e}");
+    let mut s = nafta(0);
+    s.shocks[0].variable = "fta".into();
+    let e = simulate(&s, &|| {}).unwrap_err().to_string();
+    assert!(e.contains("shock[0].variable"), "{e}");
+    let mut s = nafta(0);
+    s.year = Some(2005);
+    let e = simulate(&s, &|| {}).unwrap_err().to_string();
+    assert!(e.contains("year"), "{e}");
+}
