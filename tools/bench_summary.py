@@ -71,11 +71,11 @@ def main():
         r = ref.get(name)
         if r:
             ratio = m / r
-            print(f"{name:<{width}}  {m:>10.4f}  {r:>10.4f}  {ratio:>6.2f}")
+            print(f"{name:<{width}}  {m:>10.6f}  {r:>10.6f}  {ratio:>6.2f}")
             if ratio > a.warn_ratio:
                 warn.append((name, ratio))
         else:
-            print(f"{name:<{width}}  {m:>10.4f}  {'-':>10}  {'-':>6}")
+            print(f"{name:<{width}}  {m:>10.6f}  {'-':>10}  {'-':>6}")
     for name, ratio in warn:
         print(f"WARNING: {name} is {ratio:.2f}x its reference in {a.baseline} "
               f"(> {a.warn_ratio}x; noisy machine? re-run before worrying)")
