@@ -25,7 +25,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 file="${1:?usage: tools/compare_peers.sh PANEL.csv [RUNS]}"
 runs="${2:-3}"
-shared="${SHARED:-../shared/bench}"
+# the shared peer scripts: $SHARED, else ../shared/bench (a checkout next to
+# ../shared), else ../../shared/bench (a worktree one level deeper)
+shared="${SHARED:-}"
+if [ -z "$shared" ]; then
+  for d in ../shared/bench ../../shared/bench; do
+    [ -f "$d/peer_py.py" ] && { shared="$d"; break; }
+  done
+fi
+[ -f "${shared:-.}/peer_py.py" ] || { echo "peer_py.py not found: set SHARED=/path/to/shared/bench" >&2; exit 1; }
 VENV="${VENV:-${TMPDIR:-/tmp}/gravity-peers}"
 export VENV
 py="$VENV/bin/python"
@@ -59,12 +67,13 @@ peak_mb() { # peak RSS in MB from a /usr/bin/time -v file, or -
 }
 run_timed() { # OUT TV CMD...: run CMD, stdout to OUT; print the wall seconds
   local out="$1" tv="$2"; shift 2
-  local t0 t1
+  local t0 t1 rc=0
   t0=$(date +%s.%N)
-  if [ ${#timev[@]} -gt 0 ]; then "${timev[@]}" "$tv" "$@" > "$out" 2> "$out.err"
-  else "$@" > "$out" 2> "$out.err"; fi
+  if [ ${#timev[@]} -gt 0 ]; then "${timev[@]}" "$tv" "$@" > "$out" 2> "$out.err" || rc=$?
+  else "$@" > "$out" 2> "$out.err" || rc=$?; fi
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}'
+  return $rc
 }
 
 rows=$(($(wc -l < "$file") - 1))
@@ -83,7 +92,8 @@ print("%.3f %.3f" % (t["estimate_s"], t["prepare_s"] + t["estimate_s"] + t["infe
 
   w=$(run_timed "$tmp/peer.out" "$tmp/peer.tv" "$py" "$shared/peer_py.py" pyfixest-rust a "$file" --runs 1) || {
     echo "pyfixest failed:" >&2; tail -5 "$tmp/peer.out.err" >&2; exit 1; }
-  res=$(grep '^RESULT' "$tmp/peer.out" | tail -1)
+  res=$(grep '^RESULT' "$tmp/peer.out" | tail -1) || {
+    echo "pyfixest printed no RESULT line:" >&2; tail -5 "$tmp/peer.out.err" >&2; exit 1; }
   pf=$(sed -n 's/.* wall_med=\([^ ]*\).*/\1/p' <<< "$res")
   mem=$(peak_mb "$tmp/peer.tv")
   printf '%-4s %-10s %10s %10s %10s %8s\n' "$r" pyfixest - "$pf" "$w" "$mem"
