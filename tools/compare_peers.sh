@@ -102,8 +102,8 @@ done
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 col() { cut -f"$2" "$1" | grep -v '^-$' | median; }
-o_est=$(col "$tmp/ours.tsv" 1); o_fit=$(col "$tmp/ours.tsv" 2); o_wall=$(col "$tmp/ours.tsv" 3); o_mem=$(col "$tmp/ours.tsv" 4)
-p_fit=$(col "$tmp/peer.tsv" 2); p_wall=$(col "$tmp/peer.tsv" 3); p_mem=$(col "$tmp/peer.tsv" 4)
+o_est=$(col "$tmp/ours.tsv" 1); o_fit=$(col "$tmp/ours.tsv" 2); o_wall=$(col "$tmp/ours.tsv" 3); o_mem=$(col "$tmp/ours.tsv" 4 | awk '{printf "%.0f", $1}')
+p_fit=$(col "$tmp/peer.tsv" 2); p_wall=$(col "$tmp/peer.tsv" 3); p_mem=$(col "$tmp/peer.tsv" 4 | awk '{printf "%.0f", $1}')
 echo
 echo "# medians over $runs runs (fit_s: estimation call without the CSV read)"
 printf '%-10s %10s %10s %10s %8s\n' who estimate_s fit_s wall_s peak_MB
