@@ -641,22 +641,7 @@ pub fn simulate(
     scenario: &crate::counterfactual::Scenario,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Counterfactual> {
-    use crate::counterfactual::{GeParams, World};
     use crate::vcov::{SmallSample, VcovSpec};
-    use rand::SeedableRng;
-    use rand_distr::{Distribution, StandardNormal};
-    use rayon::prelude::*;
-
-    let defaults = PanelKeys::default();
-    let keys = PanelKeys {
-        exporter: scenario.exporter.clone().unwrap_or(defaults.exporter),
-        importer: scenario.importer.clone().unwrap_or(defaults.importer),
-        year: scenario.time.clone().unwrap_or(defaults.year),
-    };
-    let year = scenario.year.ok_or_else(|| Error::Scenario {
-        key: "year".into(),
-        message: "the scenario needs the year of the GE cross-section".into(),
-    })?;
     let formula = Formula::parse(&scenario.formula)?;
     let csv = crate::data::CsvOptions::default();
     let header = Frame::read_header(&scenario.data, &csv)?;
@@ -678,14 +663,40 @@ pub fn simulate(
         ));
     }
     let inference = baseline.inference(&vcov, ssc)?;
+    simulate_with_fit(scenario, &frame, &baseline, &inference, progress)
+}
+
+/// [`simulate`] on an already loaded panel and an already estimated baseline
+/// (its `formula` must be the scenario's).
+pub fn simulate_with_fit(
+    scenario: &crate::counterfactual::Scenario,
+    frame: &Frame,
+    baseline: &Fit,
+    inference: &crate::vcov::Inference,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Counterfactual> {
+    use crate::counterfactual::{GeParams, World};
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    use rayon::prelude::*;
+    let defaults = PanelKeys::default();
+    let keys = PanelKeys {
+        exporter: scenario.exporter.clone().unwrap_or(defaults.exporter),
+        importer: scenario.importer.clone().unwrap_or(defaults.importer),
+        year: scenario.time.clone().unwrap_or(defaults.year),
+    };
+    let year = scenario.year.ok_or_else(|| Error::Scenario {
+        key: "year".into(),
+        message: "the scenario needs the year of the GE cross-section".into(),
+    })?;
     let domestic = match scenario.domestic {
         crate::counterfactual::Domestic::Observed => Domestic::Observed,
         crate::counterfactual::Domestic::Impute => Domestic::Impute,
         crate::counterfactual::Domestic::None => Domestic::None,
     };
     let data = ge_data(
-        &frame,
-        &baseline,
+        frame,
+        baseline,
         &keys,
         year as f64,
         domestic,
