@@ -16,13 +16,16 @@ fn parse_args() -> Result<HeadlineOptions, String> {
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
-            "--start-year" => o.start_year = val()?.parse().map_err(|e| format!("--start-year: {e}"))?,
+            "--start-year" => {
+                o.start_year = val()?.parse().map_err(|e| format!("--start-year: {e}"))?
+            }
             "--sigma" => o.sigma = val()?.parse().map_err(|e| format!("--sigma: {e}"))?,
             "--draws" => o.draws = val()?.parse().map_err(|e| format!("--draws: {e}"))?,
             "--out" => o.out = val()?.into(),
-            "--help" | "-h" => {
-                return Err("usage: fta_counterfactual [--start-year Y] [--sigma S] [--draws N] [--out DIR]".into())
-            }
+            "--help" | "-h" => return Err(
+                "usage: fta_counterfactual [--start-year Y] [--sigma S] [--draws N] [--out DIR]"
+                    .into(),
+            ),
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -49,22 +52,35 @@ fn main() -> ExitCode {
         }
     };
     println!("Korea and the Eurasian Economic Union (RUS, KAZ, BLR, ARM, KGZ): a hypothetical FTA");
-    println!("==================================================================================\n");
+    println!(
+        "==================================================================================\n"
+    );
     println!("1. Structural gravity, PPML, ITPD-E manufacturing 2000–2019, all countries");
     println!("   trade ~ fta + sanction_trade | exporter^year + importer^year + exporter^importer");
     println!(
         "   N = {} of {} rows; dropped: {} missing, {} singletons, {} separated; converged in {} iterations",
         h.nobs, h.nobs_full, h.dropped.missing, h.dropped.singletons, h.dropped.separated, h.iterations
     );
-    println!("   {:<16} {:>9} {:>9} {:>8}   (s.e. clustered by pair)", "", "estimate", "s.e.", "p");
+    println!(
+        "   {:<16} {:>9} {:>9} {:>8}   (s.e. clustered by pair)",
+        "", "estimate", "s.e.", "p"
+    );
     for c in &h.model {
-        println!("   {:<16} {:>9.4} {:>9.4} {:>8.4}", c.name, c.estimate, c.std_error, c.p_value);
+        println!(
+            "   {:<16} {:>9.4} {:>9.4} {:>8.4}",
+            c.name, c.estimate, c.std_error, c.p_value
+        );
     }
     println!("   With the EAEU's own effect:");
     for c in &h.model_eaeu {
-        println!("   {:<16} {:>9.4} {:>9.4} {:>8.4}", c.name, c.estimate, c.std_error, c.p_value);
+        println!(
+            "   {:<16} {:>9.4} {:>9.4} {:>8.4}",
+            c.name, c.estimate, c.std_error, c.p_value
+        );
     }
-    println!("\n2. Observed Korea–EAEU manufacturing trade, USD billions (exports to / imports from)");
+    println!(
+        "\n2. Observed Korea–EAEU manufacturing trade, USD billions (exports to / imports from)"
+    );
     print!("   {:<6}", "year");
     for p in EAEU.iter().chain(["EAEU"].iter()) {
         print!(" {:>15}", p);
@@ -93,15 +109,28 @@ fn main() -> ExitCode {
         "\n3. Korea–EAEU FTA from {} (partial equilibrium), exports + imports, USD billions",
         options.start_year
     );
-    println!("   {:<6} {:>9} {:>9} {:>15} {:>22}", "year", "observed", "baseline", "counterfactual", "95% interval");
+    println!(
+        "   {:<6} {:>9} {:>9} {:>15} {:>22}",
+        "year", "observed", "baseline", "counterfactual", "95% interval"
+    );
     for (y, obs, base, cf, lo, hi) in totals_billions(&h.series) {
-        println!("   {:<6} {:>9.2} {:>9.2} {:>15.2} {:>22}", y, obs, base, cf, format!("[{lo:.2}, {hi:.2}]"));
+        println!(
+            "   {:<6} {:>9.2} {:>9.2} {:>15.2} {:>22}",
+            y,
+            obs,
+            base,
+            cf,
+            format!("[{lo:.2}, {hi:.2}]")
+        );
     }
     println!(
         "\n4. General equilibrium, {} (full endowment; % change, 95% interval over {} draws)",
         options.ge_year, options.draws
     );
-    println!("   {:<8} {:>28} {:>28} {:>28}", "country", "real GDP", "exports", "factory-gate price");
+    println!(
+        "   {:<8} {:>28} {:>28} {:>28}",
+        "country", "real GDP", "exports", "factory-gate price"
+    );
     for r in &h.ge {
         let iv = r.intervals.as_ref();
         let f = |v: f64, lo: Option<f64>, hi: Option<f64>| match (lo, hi) {
@@ -111,9 +140,21 @@ fn main() -> ExitCode {
         println!(
             "   {:<8} {:>28} {:>28} {:>28}",
             r.country,
-            f(r.real_gdp_change_pct, iv.map(|i| i.real_gdp_change_pct_ci_low), iv.map(|i| i.real_gdp_change_pct_ci_high)),
-            f(r.exports_change_full_pct, iv.map(|i| i.exports_change_full_pct_ci_low), iv.map(|i| i.exports_change_full_pct_ci_high)),
-            f(r.factory_price_change_pct, iv.map(|i| i.factory_price_change_pct_ci_low), iv.map(|i| i.factory_price_change_pct_ci_high)),
+            f(
+                r.real_gdp_change_pct,
+                iv.map(|i| i.real_gdp_change_pct_ci_low),
+                iv.map(|i| i.real_gdp_change_pct_ci_high)
+            ),
+            f(
+                r.exports_change_full_pct,
+                iv.map(|i| i.exports_change_full_pct_ci_low),
+                iv.map(|i| i.exports_change_full_pct_ci_high)
+            ),
+            f(
+                r.factory_price_change_pct,
+                iv.map(|i| i.factory_price_change_pct_ci_low),
+                iv.map(|i| i.factory_price_change_pct_ci_high)
+            ),
         );
     }
     let (b, f) = h.ge_korea_eaeu_trade;

@@ -426,15 +426,28 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         ..FitOptions::default()
     };
     let vcov = VcovSpec::Cluster(vec![cluster.clone()]);
-    let main_text = "trade ~ fta + sanction_trade | exporter^year + importer^year + exporter^importer";
-    let main = fit(&frame, &Formula::parse(main_text)?, Estimator::Ppml, &fit_opts)?;
+    let main_text =
+        "trade ~ fta + sanction_trade | exporter^year + importer^year + exporter^importer";
+    let main = fit(
+        &frame,
+        &Formula::parse(main_text)?,
+        Estimator::Ppml,
+        &fit_opts,
+    )?;
     if !main.info.converged {
-        return Err(Error::Numerical("the gravity model did not converge".into()));
+        return Err(Error::Numerical(
+            "the gravity model did not converge".into(),
+        ));
     }
     let inf = main.inference(&vcov, SmallSample::Fixest)?;
     let eaeu_text =
         "trade ~ fta + eaeu + sanction_trade | exporter^year + importer^year + exporter^importer";
-    let variant = fit(&frame, &Formula::parse(eaeu_text)?, Estimator::Ppml, &fit_opts)?;
+    let variant = fit(
+        &frame,
+        &Formula::parse(eaeu_text)?,
+        Estimator::Ppml,
+        &fit_opts,
+    )?;
     let inf_e = variant.inference(&vcov, SmallSample::Fixest)?;
     let rows = series(&frame, &main, &inf, options.start_year)?;
 
@@ -448,12 +461,18 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         sigma: options.sigma,
         reference: "DEU".into(),
         domestic: Domestic::Impute,
-        impute_pair_effects: vec!["ldist".into(), "contig".into(), "lang".into(), "colony".into()],
+        impute_pair_effects: vec![
+            "ldist".into(),
+            "contig".into(),
+            "lang".into(),
+            "colony".into(),
+        ],
         draws: options.draws,
         seed: options.seed,
         tolerance: None,
         max_iter: None,
         ssc: None,
+        costs: Some("calibrated".into()),
         exporter: None,
         importer: None,
         time: None,
@@ -479,11 +498,19 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
             (p.exporter == "KOR" && EAEU.contains(&p.importer.as_str()))
                 || (p.importer == "KOR" && EAEU.contains(&p.exporter.as_str()))
         })
-        .fold((0.0, 0.0), |(b, f), p| (b + p.baseline * MILLION, f + p.full * MILLION));
+        .fold((0.0, 0.0), |(b, f), p| {
+            (b + p.baseline * MILLION, f + p.full * MILLION)
+        });
 
     // The check against Korean statistics.
-    let (ex, im) = (factor_text(&frame, "exporter")?, factor_text(&frame, "importer")?);
-    let (year, goods) = (numeric_col(&frame, "year")?, numeric_col(&frame, "trade_goods")?);
+    let (ex, im) = (
+        factor_text(&frame, "exporter")?,
+        factor_text(&frame, "importer")?,
+    );
+    let (year, goods) = (
+        numeric_col(&frame, "year")?,
+        numeric_col(&frame, "trade_goods")?,
+    );
     let mut kor_rus = 0.0;
     for i in 0..frame.nrows() {
         let (e, m) = (ex.0[i], im.0[i]);
@@ -495,7 +522,10 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
             kor_rus += goods[i] * MILLION;
         }
     }
-    let fta = inf.coef("fta").map(|c| (c.estimate, c.std_error)).unwrap_or_default();
+    let fta = inf
+        .coef("fta")
+        .map(|c| (c.estimate, c.std_error))
+        .unwrap_or_default();
     let assumptions = vec![
         format!(
             "The FTA effect is the average effect of the trade agreements in force in the data (fta = {:.3}, s.e. {:.3}, clustered by pair): a Korea–EAEU agreement is assumed to work like the average agreement of 2000–2019.",
@@ -505,8 +535,8 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         "Sanctions enter as a trade-sanction dummy from the Global Sanctions Data Base (either direction); Korea had no trade sanction on Russia before 2022, so the counterfactual keeps sanctions as observed.".into(),
         "Exporter-year, importer-year and pair fixed effects absorb multilateral resistances and all time-invariant pair costs; the partial-equilibrium counterfactual multiplies the model's fitted Korea–EAEU flows by exp(β_fta) from the start year on, holding everything else fixed.".into(),
         format!(
-            "General equilibrium for {} with σ = {} (elasticity of substitution), DEU's inward multilateral resistance normalised to 1, trade imbalances held as fixed ratios of output (rescaled to keep world expenditure equal to world output).",
-            options.ge_year, options.sigma
+            "General equilibrium for {} with σ = {} (elasticity of substitution), DEU's inward multilateral resistance normalised to 1, trade imbalances held as fixed ratios of output (rescaled to keep world expenditure equal to world output). Baseline costs are calibrated to the {} flows (exact hat algebra) rather than built from pair effects: ITPD-E lacks domestic flows and gravity covariates for many pairs, so estimated pair effects cannot cover the whole world; the FTA changes the Korea–EAEU costs by exp(β_fta).",
+            options.ge_year, options.sigma, options.ge_year
         ),
         format!(
             "Domestic flows: ITPD-E's domestic manufacturing is complete for few countries (none of the EAEU members); missing ones in {} are imputed from each country's domestic share in its nearest complete year, or the median share ({} values imputed, listed in summary.json). Welfare effects inherit this imputation.",
@@ -534,7 +564,12 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
             .find(|t| t.0 as i64 == options.ge_year)
             .map(|t| {
                 let ratio = ge_trade.1 / ge_trade.0;
-                (options.ge_year as i32, t.2 * ratio, t.2 * ratio, t.2 * ratio)
+                (
+                    options.ge_year as i32,
+                    t.2 * ratio,
+                    t.2 * ratio,
+                    t.2 * ratio,
+                )
             })
     } else {
         None
@@ -555,13 +590,19 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         ge_imputed: cf.imputed.len(),
         korea_russia_goods_2019_usd: kor_rus,
         assumptions,
-        files: vec![series_path, ge_path, svg_path, options.out.join("summary.json")],
+        files: vec![
+            series_path,
+            ge_path,
+            svg_path,
+            options.out.join("summary.json"),
+        ],
         seconds: 0.0,
     };
     head.seconds = t0.elapsed().as_secs_f64();
     let json_path = options.out.join("summary.json");
     let mut summary = serde_json::to_value(&head).map_err(|e| Error::Bug(e.to_string()))?;
-    summary["imputed"] = serde_json::to_value(&cf.imputed).map_err(|e| Error::Bug(e.to_string()))?;
+    summary["imputed"] =
+        serde_json::to_value(&cf.imputed).map_err(|e| Error::Bug(e.to_string()))?;
     std::fs::write(
         &json_path,
         serde_json::to_string_pretty(&summary).map_err(|e| Error::Bug(e.to_string()))?,
@@ -582,7 +623,9 @@ fn write_ge_csv(path: &Path, rows: &[crate::simulate::CountryResult]) -> Result<
     writeln!(f, "country,real_gdp_change_pct,real_gdp_ci_low,real_gdp_ci_high,exports_change_full_pct,exports_ci_low,exports_ci_high,factory_price_change_pct,price_ci_low,price_ci_high,exports_change_conditional_pct,exports_change_partial_pct,inward_mr_change_pct,outward_mr_change_pct").map_err(io)?;
     for r in rows {
         let iv = r.intervals.as_ref();
-        let g = |f: fn(&crate::simulate::CountryIntervals) -> f64| iv.map(|i| f(i).to_string()).unwrap_or_default();
+        let g = |f: fn(&crate::simulate::CountryIntervals) -> f64| {
+            iv.map(|i| f(i).to_string()).unwrap_or_default()
+        };
         writeln!(
             f,
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",

@@ -763,6 +763,39 @@ pub fn simulate_with_fit(
         }
         changes_spec.push((idx, pairs, s.value));
     }
+    let mut data = data;
+    match scenario.costs.as_deref().unwrap_or("estimated") {
+        "estimated" => {}
+        "calibrated" => {
+            // Exact hat algebra: φ_ij = X_ij Y / (Y_i E_j) makes the baseline
+            // resistances one and the baseline flows the data.
+            let total: f64 = data.flows.iter().sum();
+            let out: Vec<f64> = (0..n)
+                .map(|i| (0..n).map(|j| data.flows[i * n + j]).sum())
+                .collect();
+            let exp: Vec<f64> = (0..n)
+                .map(|j| (0..n).map(|i| data.flows[i * n + j]).sum())
+                .collect();
+            for k in 0..n * n {
+                let (i, j) = (k / n, k % n);
+                data.phi[k] = if out[i] > 0.0 && exp[j] > 0.0 {
+                    data.flows[k] * total / (out[i] * exp[j])
+                } else {
+                    0.0
+                };
+            }
+            data.notes.retain(|n| !n.contains("pair effect"));
+            data.notes.push(
+                "costs = \"calibrated\": the baseline reproduces the GE year's flows exactly (exact hat algebra); pairs without trade stay without trade".into(),
+            );
+        }
+        other => {
+            return Err(Error::Scenario {
+                key: "costs".into(),
+                message: format!("expected estimated or calibrated, found '{other}'"),
+            })
+        }
+    }
     let world = World::from_trade(
         countries.clone(),
         &data.flows,

@@ -101,6 +101,13 @@ pub struct Scenario {
     /// `ppmlhdfe`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssc: Option<String>,
+    /// Baseline trade costs: `estimated` (default: `φ_ij = exp(pair effect +
+    /// Σβx)`, with imputation for pairs without a pair effect) or
+    /// `calibrated` (exact hat algebra: `φ_ij = X_ij Y / (Y_i E_j)`, so the
+    /// baseline reproduces the GE year's observed and imputed flows exactly;
+    /// pairs without trade stay without trade).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub costs: Option<String>,
     /// Exporter column of the panel (default `exporter`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exporter: Option<String>,

@@ -1,0 +1,111 @@
+//! The headline analysis (`cargo run --release --example fta_counterfactual`)
+//! runs the same code as this test, on the shipped panel.
+
+use gravity_model::korea_eaeu::{run, HeadlineOptions, EAEU};
+use gravity_model::panel::load_shipped_panel;
+use gravity_model::Column;
+
+#[test]
+fn headline_series_counterfactual_and_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = HeadlineOptions {
+        draws: 40,
+        out: dir.path().to_path_buf(),
+        ..HeadlineOptions::default()
+    };
+    let h = run(&options).unwrap();
+    assert!(h.converged);
+    let beta = h.model.iter().find(|c| c.name == "fta").unwrap().estimate;
+
+    // The observed series equals the panel's values exactly.
+    let frame = load_shipped_panel().unwrap();
+    let (Some(Column::Factor(ex)), Some(Column::Factor(im))) =
+        (frame.column("exporter"), frame.column("importer"))
+    else {
+        panic!("exporter/importer columns")
+    };
+    let year = frame.numeric("year").unwrap();
+    let trade = frame.numeric("trade").unwrap();
+    for r in h.series.iter().filter(|r| r.partner != "EAEU") {
+        let (e, m) = if r.flow == "exports" {
+            ("KOR", r.partner.as_str())
+        } else {
+            (r.partner.as_str(), "KOR")
+        };
+        let expected: f64 = (0..frame.nrows())
+            .filter(|&i| {
+                ex.levels[ex.codes[i] as usize] == e
+                    && im.levels[im.codes[i] as usize] == m
+                    && year[i] as i32 == r.year
+                    && trade[i].is_finite()
+            })
+            .map(|i| trade[i] * 1e6)
+            .sum();
+        assert_eq!(
+            r.observed_usd, expected,
+            "{} {} {}",
+            r.year, r.partner, r.flow
+        );
+    }
+    // Korea exports to Russia in 2019 as in ITPD-E (millions).
+    let kor_rus_2019 = h
+        .series
+        .iter()
+        .find(|r| r.year == 2019 && r.partner == "RUS" && r.flow == "exports")
+        .unwrap();
+    assert!((kor_rus_2019.observed_usd / 1e6 - 7980.1).abs() < 0.05);
+
+    for r in &h.series {
+        // Before the start year the counterfactual is the baseline (the
+        // fitted values with the FTA switched off, as in the data).
+        if r.year < options.start_year {
+            assert_eq!(r.counterfactual_usd, r.baseline_usd);
+        } else if r.baseline_usd > 0.0 {
+            // Partial equilibrium: exactly exp(β) − 1 above the baseline.
+            let lift = r.counterfactual_usd / r.baseline_usd - 1.0;
+            assert!((lift - (beta.exp() - 1.0)).abs() < 1e-12, "{lift}");
+            assert!(r.counterfactual_low_usd <= r.counterfactual_usd);
+            assert!(r.counterfactual_high_usd >= r.counterfactual_usd);
+        }
+    }
+    // The baseline is the model's fitted values: KOR–EAEU pairs never had an FTA.
+    assert!(h
+        .series
+        .iter()
+        .all(|r| r.baseline_usd > 0.0 || r.unfitted_rows > 0));
+
+    // GE: every country of the table, with intervals around the point.
+    assert_eq!(h.ge.len(), 10);
+    for r in &h.ge {
+        let iv = r.intervals.as_ref().unwrap();
+        assert!(iv.real_gdp_change_pct_ci_low <= r.real_gdp_change_pct + 1e-12);
+        assert!(iv.real_gdp_change_pct_ci_high >= r.real_gdp_change_pct - 1e-12);
+    }
+    let kor = h.ge.iter().find(|r| r.country == "KOR").unwrap();
+    assert!(kor.exports_change_full_pct > 0.0);
+    assert!((h.korea_russia_goods_2019_usd / 22.34e9 - 1.0).abs() < 0.05);
+    for m in EAEU {
+        assert!(h.series.iter().any(|r| r.partner == m));
+    }
+
+    // The files, and an SVG that is well-formed XML with the title and both series.
+    for f in ["series.csv", "ge.csv", "summary.json", "korea_eaeu.svg"] {
+        assert!(dir.path().join(f).is_file(), "{f}");
+    }
+    let svg = std::fs::read_to_string(dir.path().join("korea_eaeu.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+    let text: String = doc
+        .descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(text.contains("Korea–EAEU manufacturing trade"), "{text}");
+    assert!(text.contains("Observed"), "{text}");
+    assert!(text.contains("Counterfactual"), "{text}");
+    let polylines = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .count();
+    assert!(polylines >= 3, "{polylines} lines");
+}
