@@ -252,6 +252,7 @@ pub fn plot_svg(
         .x_label_formatter(&|x| format!("{:.0}", x))
         .y_label_formatter(&|y| format!("{:.0}", y))
         .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
         .draw()
@@ -320,7 +321,7 @@ pub fn plot_svg(
                 red.filled(),
             )))
             .map_err(|e| plot_err(e.to_string()))?
-            .label(format!("General equilibrium, {gy} (95% interval)"))
+            .label(format!("Counterfactual in general equilibrium, {gy}"))
             .legend(move |(x, y)| Circle::new((x + 9, y), 5, red.filled()));
     }
     chart
