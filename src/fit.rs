@@ -228,11 +228,7 @@ pub fn fit(
         offset: options.offset.clone(),
         clusters: options.clusters.clone(),
     };
-    let t0 = std::time::Instant::now();
     let d = design::build(frame, formula, &spec)?;
-    if std::env::var_os("GRAVITY_DEBUG").is_some() {
-        eprintln!("design: {:?}", t0.elapsed());
-    }
     fit_design(d, formula, estimator, options)
 }
 
@@ -254,12 +250,7 @@ pub(crate) fn fit_design(
             formula.response.name
         )));
     }
-    let debug = std::env::var_os("GRAVITY_DEBUG").is_some();
-    let t0 = std::time::Instant::now();
     let mut d = separation::prune(d, options.drop_singletons, sep);
-    if debug {
-        eprintln!("prune: {:?}", t0.elapsed());
-    }
     let mut relu_iterations = 0;
     let mut relu_dropped = 0;
     if estimator == Estimator::Ppml && sep.relu {
@@ -267,11 +258,7 @@ pub(crate) fn fit_design(
             if d.n() == 0 {
                 break;
             }
-            let t1 = std::time::Instant::now();
             let (separated, iters) = separation::relu(&d, separation::ReluParams::default())?;
-            if debug {
-                eprintln!("relu: {iters} iterations, {:?}", t1.elapsed());
-            }
             relu_iterations += iters;
             let k = separated.iter().filter(|s| **s).count();
             if k == 0 {

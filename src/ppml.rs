@@ -114,12 +114,6 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
             || dm.demean(&z, &mut z_tilde, &mut zwork, &inner),
         );
         sweeps += zinfo.iterations + xinfo.iter().map(|i| i.iterations).sum::<usize>();
-        if std::env::var_os("GRAVITY_DEBUG").is_some() {
-            eprintln!(
-                "iter {iterations} tol {:e} z {:?} x {:?}",
-                inner.tol, zinfo, xinfo
-            );
-        }
 
         if iterations == 1 && p > 0 {
             // Collinearity, judged on the first iteration's weights.
