@@ -242,6 +242,22 @@ impl fmt::Display for Table<'_> {
             fit.info.deviance,
             fit.info.iterations,
             if fit.info.converged { "yes" } else { "NO" }
-        )
+        )?;
+        let d = &fit.sample.dropped;
+        if d.missing + d.singletons + d.separated > 0 {
+            writeln!(
+                f,
+                "Dropped: {} missing, {} singletons, {} separated ({} by fixed effects, {} by ReLU)",
+                thousands(d.missing),
+                thousands(d.singletons),
+                thousands(d.separated),
+                thousands(d.separated_fe),
+                thousands(d.separated_relu)
+            )?;
+        }
+        for note in &fit.notes {
+            writeln!(f, "Note: {note}")?;
+        }
+        Ok(())
     }
 }
