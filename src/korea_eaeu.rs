@@ -474,6 +474,7 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         max_iter: None,
         ssc: None,
         costs: Some("calibrated".into()),
+        uncertainty: None,
         exporter: None,
         importer: None,
         time: None,

@@ -634,6 +634,179 @@ fn solve_once(
     Ok((rows, out))
 }
 
+/// 2.5% and 97.5% percentiles of every per-country quantity over the draws
+/// that converged (`None` when none did).
+fn intervals_of(results: &[Option<Vec<[f64; 7]>>], n: usize) -> Option<Vec<CountryIntervals>> {
+    let ok: Vec<&Vec<[f64; 7]>> = results.iter().flatten().collect();
+    if ok.is_empty() {
+        return None;
+    }
+    let mut iv = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut q = [[0.0; 2]; 7];
+        for (k, qk) in q.iter_mut().enumerate() {
+            let mut v: Vec<f64> = ok.iter().map(|r| r[i][k]).collect();
+            v.sort_by(f64::total_cmp);
+            *qk = [percentile(&v, 0.025), percentile(&v, 0.975)];
+        }
+        iv.push(CountryIntervals {
+            exports_change_partial_pct_ci_low: q[0][0],
+            exports_change_partial_pct_ci_high: q[0][1],
+            exports_change_conditional_pct_ci_low: q[1][0],
+            exports_change_conditional_pct_ci_high: q[1][1],
+            exports_change_full_pct_ci_low: q[2][0],
+            exports_change_full_pct_ci_high: q[2][1],
+            factory_price_change_pct_ci_low: q[3][0],
+            factory_price_change_pct_ci_high: q[3][1],
+            inward_mr_change_pct_ci_low: q[4][0],
+            inward_mr_change_pct_ci_high: q[4][1],
+            outward_mr_change_pct_ci_low: q[5][0],
+            outward_mr_change_pct_ci_high: q[5][1],
+            real_gdp_change_pct_ci_low: q[6][0],
+            real_gdp_change_pct_ci_high: q[6][1],
+        });
+    }
+    Some(iv)
+}
+
+/// The pair-cluster bootstrap of the whole pipeline. Drawing clusters with
+/// replacement is the same as giving every row the number of times its
+/// cluster was drawn as a frequency weight (a duplicated pair has the same
+/// pair effect as the original), so each draw is a weighted re-estimation;
+/// the pair effects and costs are rebuilt from it and the GE is solved on the
+/// observed flows of the GE year.
+#[allow(clippy::too_many_arguments)]
+fn pair_bootstrap(
+    scenario: &crate::counterfactual::Scenario,
+    frame: &Frame,
+    baseline: &Fit,
+    keys: &PanelKeys,
+    domestic: Domestic,
+    year: i64,
+    data: &GeData,
+    countries: &[String],
+    world: &crate::counterfactual::World,
+    params: &crate::counterfactual::GeParams,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<Option<Vec<[f64; 7]>>>> {
+    use rand::{Rng, SeedableRng};
+    use rayon::prelude::*;
+    let cluster = crate::vcov::VcovSpec::parse(scenario.vcov.as_deref().unwrap_or("hetero"))?
+        .clusters()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| format!("{}^{}", keys.exporter, keys.importer));
+    let factors: Vec<Factor> = cluster
+        .split('^')
+        .map(|c| factor_of(frame, c.trim()))
+        .collect::<Result<_>>()?;
+    let refs: Vec<&Factor> = factors.iter().collect();
+    let dim = interact(&cluster, &refs);
+    let g = dim.n_levels();
+    let n = countries.len();
+    let calibrated = scenario.costs.as_deref() == Some("calibrated");
+    let results = (0..scenario.draws)
+        .into_par_iter()
+        .map(|d| {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(
+                scenario
+                    .seed
+                    .wrapping_mul(0xD1B5_4A32_D192_ED03)
+                    .wrapping_add(d as u64),
+            );
+            let mut count = vec![0.0f64; g];
+            for _ in 0..g {
+                count[rng.random_range(0..g)] += 1.0;
+            }
+            let w: Vec<f64> = dim
+                .codes
+                .iter()
+                .map(|&c| {
+                    if c == MISSING_CODE {
+                        0.0
+                    } else {
+                        count[c as usize]
+                    }
+                })
+                .collect();
+            let result = (|| -> Result<Vec<[f64; 7]>> {
+                let mut f = frame.clone();
+                f.insert("__bootstrap_weight", Column::Numeric(w))?;
+                let options = FitOptions {
+                    weights: Some("__bootstrap_weight".into()),
+                    ..FitOptions::default()
+                };
+                let fit_b = crate::fit::fit(&f, &baseline.formula, Estimator::Ppml, &options)?;
+                if !fit_b.info.converged {
+                    return Err(Error::Numerical("bootstrap fit did not converge".into()));
+                }
+                let data_b = if calibrated {
+                    None
+                } else {
+                    Some(ge_data(
+                        frame,
+                        &fit_b,
+                        keys,
+                        year as f64,
+                        domestic,
+                        &scenario.impute_pair_effects,
+                    )?)
+                };
+                let d_b = data_b.as_ref().unwrap_or(data);
+                let mut beta_b: Vec<f64> = d_b
+                    .policy
+                    .iter()
+                    .map(|(name, _)| fit_b.coef(name).unwrap_or(0.0))
+                    .collect();
+                let mut changes = Vec::new();
+                for (k, s) in scenario.shocks.iter().enumerate() {
+                    let idx = d_b
+                        .policy
+                        .iter()
+                        .position(|(name, _)| *name == s.variable)
+                        .ok_or_else(|| {
+                            Error::Numerical(format!(
+                                "'{}' dropped in a bootstrap draw",
+                                s.variable
+                            ))
+                        })?;
+                    if let Some(c) = s.coefficient {
+                        beta_b[idx] = c;
+                    }
+                    let pairs: Vec<usize> = s
+                        .pairs_at(k, countries)?
+                        .into_iter()
+                        .map(|(i, j)| i * n + j)
+                        .collect();
+                    changes.push((idx, pairs, s.value));
+                }
+                let w_b = if calibrated {
+                    world.clone()
+                } else {
+                    crate::counterfactual::World::from_trade(
+                        countries.to_vec(),
+                        &data.flows,
+                        d_b.phi.clone(),
+                        world.sigma,
+                        world.reference,
+                    )?
+                };
+                let phi_cf = if calibrated {
+                    let mut scaled = data.clone();
+                    scaled.phi = world.phi.clone();
+                    shocked_phi(&scaled, &beta_b, &changes)
+                } else {
+                    shocked_phi(d_b, &beta_b, &changes)
+                };
+                Ok(solve_once(&w_b, &phi_cf, params)?.0)
+            })();
+            progress();
+            result.ok()
+        })
+        .collect();
+    Ok(results)
+}
+
 /// Runs a scenario end to end: estimate, build the GE year, solve the
 /// baseline, conditional and full GE, and the Monte Carlo draws.
 /// `progress` is called once per finished draw (for a progress bar).
@@ -817,7 +990,24 @@ pub fn simulate_with_fit(
     // Monte Carlo over the estimated policy coefficients: β ~ N(β̂, V̂).
     let mut draws_failed = 0;
     let mut intervals: Option<Vec<CountryIntervals>> = None;
-    if scenario.draws > 0 && !random.is_empty() {
+    let bootstrap = match scenario.uncertainty.as_deref().unwrap_or("coefficients") {
+        "coefficients" => false,
+        "pairs" => true,
+        other => {
+            return Err(Error::Scenario {
+                key: "uncertainty".into(),
+                message: format!("expected coefficients or pairs, found '{other}'"),
+            })
+        }
+    };
+    if scenario.draws > 0 && bootstrap {
+        let results = pair_bootstrap(
+            scenario, frame, baseline, &keys, domestic, year, &data, &countries, &world, &params,
+            progress,
+        )?;
+        draws_failed = results.iter().filter(|r| r.is_none()).count();
+        intervals = intervals_of(&results, n);
+    } else if scenario.draws > 0 && !random.is_empty() {
         let m = random.len();
         let v = nalgebra::DMatrix::from_fn(m, m, |a, b| inference.vcov[(random[a], random[b])]);
         let chol = v.clone().cholesky().ok_or_else(|| {
@@ -851,35 +1041,7 @@ pub fn simulate_with_fit(
             })
             .collect();
         draws_failed = results.iter().filter(|r| r.is_none()).count();
-        let ok: Vec<&Vec<[f64; 7]>> = results.iter().flatten().collect();
-        if !ok.is_empty() {
-            let mut iv = Vec::with_capacity(n);
-            for i in 0..n {
-                let mut q = [[0.0; 2]; 7];
-                for (k, qk) in q.iter_mut().enumerate() {
-                    let mut v: Vec<f64> = ok.iter().map(|r| r[i][k]).collect();
-                    v.sort_by(f64::total_cmp);
-                    *qk = [percentile(&v, 0.025), percentile(&v, 0.975)];
-                }
-                iv.push(CountryIntervals {
-                    exports_change_partial_pct_ci_low: q[0][0],
-                    exports_change_partial_pct_ci_high: q[0][1],
-                    exports_change_conditional_pct_ci_low: q[1][0],
-                    exports_change_conditional_pct_ci_high: q[1][1],
-                    exports_change_full_pct_ci_low: q[2][0],
-                    exports_change_full_pct_ci_high: q[2][1],
-                    factory_price_change_pct_ci_low: q[3][0],
-                    factory_price_change_pct_ci_high: q[3][1],
-                    inward_mr_change_pct_ci_low: q[4][0],
-                    inward_mr_change_pct_ci_high: q[4][1],
-                    outward_mr_change_pct_ci_low: q[5][0],
-                    outward_mr_change_pct_ci_high: q[5][1],
-                    real_gdp_change_pct_ci_low: q[6][0],
-                    real_gdp_change_pct_ci_high: q[6][1],
-                });
-            }
-            intervals = Some(iv);
-        }
+        intervals = intervals_of(&results, n);
     }
     let mut notes = data.notes.clone();
     if draws_failed > 0 {

@@ -160,3 +160,30 @@ fn scenario_errors_name_the_key() {
     let e = simulate(&s, &|| {}).unwrap_err().to_string();
     assert!(e.contains("year"), "{e}");
 }
+
+#[test]
+fn pair_cluster_bootstrap_of_the_whole_pipeline() {
+    let mut s = nafta(6);
+    s.uncertainty = Some("pairs".into());
+    let a = simulate(&s, &|| {}).unwrap();
+    assert_eq!(a.draws, 6);
+    assert!(a.draws_failed < 6);
+    for c in &a.countries {
+        let iv = c.intervals.as_ref().expect("bootstrap intervals");
+        assert!(iv.real_gdp_change_pct_ci_low <= iv.real_gdp_change_pct_ci_high);
+    }
+    // The NAFTA members lose in every replicate.
+    for m in ["CAN", "MEX", "USA"] {
+        let c = a.countries.iter().find(|c| c.country == m).unwrap();
+        assert!(
+            c.intervals.as_ref().unwrap().real_gdp_change_pct_ci_high < 0.0,
+            "{m}"
+        );
+    }
+    // Seeded: the same draws again.
+    let b = simulate(&s, &|| {}).unwrap();
+    assert_eq!(a.countries, b.countries);
+    s.uncertainty = Some("jackknife".into());
+    let e = simulate(&s, &|| {}).unwrap_err().to_string();
+    assert!(e.contains("uncertainty"), "{e}");
+}

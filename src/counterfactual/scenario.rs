@@ -101,6 +101,13 @@ pub struct Scenario {
     /// `ppmlhdfe`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssc: Option<String>,
+    /// How the intervals are drawn: `coefficients` (default: the policy
+    /// coefficients from N(β̂, V̂)) or `pairs` (a pair-cluster bootstrap of
+    /// the whole pipeline: clusters of the `vcov` variable, or exporter-importer
+    /// pairs, resampled with replacement, the model re-estimated, the costs
+    /// rebuilt and the GE solved for every draw).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<String>,
     /// Baseline trade costs: `estimated` (default: `φ_ij = exp(pair effect +
     /// Σβx)`, with imputation for pairs without a pair effect) or
     /// `calibrated` (exact hat algebra: `φ_ij = X_ij Y / (Y_i E_j)`, so the
