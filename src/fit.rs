@@ -146,7 +146,45 @@ pub(crate) struct Core {
     pub clusters: Vec<FeDim>,
 }
 
+/// What an estimator hands back, before it becomes a [`Fit`].
+pub(crate) struct Estimate {
+    pub beta: Vec<f64>,
+    pub collinear: Vec<String>,
+    pub info: FitInfo,
+    pub x_tilde: Vec<f64>,
+    pub w: Vec<f64>,
+    pub score_resid: Vec<f64>,
+    pub eta: Vec<f64>,
+}
+
 impl Fit {
+    /// The fit of `estimator` on the (pruned) design `d`.
+    pub(crate) fn assemble(estimator: Estimator, d: Design, formula: &Formula, e: Estimate) -> Fit {
+        Fit {
+            estimator,
+            formula: formula.clone(),
+            names: d.x_names.clone(),
+            beta: e.beta,
+            collinear: e.collinear,
+            sample: SampleReport::new(d.status, 0),
+            info: e.info,
+            notes: Vec::new(),
+            offset_name: None,
+            core: Core {
+                n: d.y.len(),
+                rows: d.rows,
+                x: d.x,
+                x_tilde: e.x_tilde,
+                w: e.w,
+                score_resid: e.score_resid,
+                eta: e.eta,
+                offset: d.offset,
+                fe: d.fe,
+                clusters: d.clusters,
+            },
+        }
+    }
+
     /// Number of observations used.
     pub fn nobs(&self) -> usize {
         self.core.n

@@ -4,11 +4,10 @@
 
 use crate::design::Design;
 use crate::error::Result;
-use crate::fit::{Core, Estimator, Fit, FitInfo, FitOptions, Termination};
+use crate::fit::{Estimate, Estimator, Fit, FitInfo, FitOptions, Termination};
 use crate::fixed_effects::{ColumnWork, DemeanParams, Demeaner};
 use crate::formula::Formula;
 use crate::linalg;
-use crate::sample::SampleReport;
 use std::time::Instant;
 
 /// Least squares on a pruned design.
@@ -16,9 +15,8 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
     let start = Instant::now();
     let n = d.n();
     let w: Vec<f64> = d.weights.clone().unwrap_or_else(|| vec![1.0; n]);
-    let offset = d.offset.clone();
     // y − offset is the outcome of the regression.
-    let y_adj: Vec<f64> = match &offset {
+    let y_adj: Vec<f64> = match &d.offset {
         Some(o) => d.y.iter().zip(o).map(|(y, o)| y - o).collect(),
         None => d.y.clone(),
     };
@@ -91,28 +89,18 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
         step_halvings: 0,
         seconds: start.elapsed().as_secs_f64(),
     };
-    let sample = SampleReport::new(d.status.clone(), 0);
-    Ok(Fit {
-        estimator: Estimator::Ols,
-        formula: formula.clone(),
-        names: d.x_names.clone(),
-        beta: beta.iter().copied().collect(),
-        collinear,
-        sample,
-        info,
-        notes: Vec::new(),
-        offset_name: None,
-        core: Core {
-            n,
-            rows: d.rows,
-            x: d.x,
+    Ok(Fit::assemble(
+        Estimator::Ols,
+        d,
+        formula,
+        Estimate {
+            beta: beta.iter().copied().collect(),
+            collinear,
+            info,
             x_tilde,
             w,
             score_resid: resid,
             eta: fitted,
-            offset,
-            fe: d.fe,
-            clusters: d.clusters,
         },
-    })
+    ))
 }

@@ -25,11 +25,10 @@
 
 use crate::design::Design;
 use crate::error::{Error, Result};
-use crate::fit::{Core, Estimator, Fit, FitInfo, FitOptions, Termination};
+use crate::fit::{Estimate, Estimator, Fit, FitInfo, FitOptions, Termination};
 use crate::fixed_effects::{ColumnWork, DemeanParams, Demeaner};
 use crate::formula::Formula;
 use crate::linalg;
-use crate::sample::SampleReport;
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -212,7 +211,6 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
     let score_resid: Vec<f64> = (0..n)
         .map(|i| pw.as_ref().map_or(1.0, |p| p[i]) * (d.y[i] - mu[i]))
         .collect();
-    let _ = &resid;
     let info = FitInfo {
         iterations,
         deviance: dev,
@@ -228,28 +226,18 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
              the data may be separated in a way the checks did not catch"
         )));
     }
-    let sample = SampleReport::new(d.status.clone(), 0);
-    Ok(Fit {
-        estimator: Estimator::Ppml,
-        formula: formula.clone(),
-        names: d.x_names.clone(),
-        beta: beta.iter().copied().collect(),
-        collinear,
-        sample,
-        info,
-        notes: Vec::new(),
-        offset_name: None,
-        core: Core {
-            n,
-            rows: d.rows,
-            x: d.x,
+    Ok(Fit::assemble(
+        Estimator::Ppml,
+        d,
+        formula,
+        Estimate {
+            beta: beta.iter().copied().collect(),
+            collinear,
+            info,
             x_tilde,
             w,
             score_resid,
             eta,
-            offset: d.offset,
-            fe: d.fe,
-            clusters: d.clusters,
         },
-    })
+    ))
 }
