@@ -27,17 +27,8 @@ use crate::formula::Formula;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// How domestic flows enter the GE year.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Domestic {
-    /// Every country must have an observed domestic flow in the GE year.
-    Observed,
-    /// Missing domestic flows are imputed (listed in the output).
-    Impute,
-    /// No domestic flows: an international-only world.
-    None,
-}
+/// How domestic flows enter the GE year (the scenario's `domestic` key).
+pub use crate::counterfactual::Domestic;
 
 /// A value that was not in the data and was imputed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,6 +61,21 @@ pub struct GeData {
     pub imputed: Vec<Imputed>,
     /// Notes (absent cells, warnings).
     pub notes: Vec<String>,
+    /// The second-stage regression, when pair effects were imputed.
+    pub second_stage: Option<SecondStage>,
+}
+
+/// The second-stage PPML that imputes missing pair effects: `exp(γ_ij)` on
+/// time-invariant pair covariates with exporter and importer fixed effects
+/// (Anderson & Yotov 2016), on the GE year's pairs with an estimated `γ_ij`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SecondStage {
+    /// The formula, e.g. `tij ~ ldist + cntg | exporter + importer`.
+    pub formula: String,
+    /// Observations used.
+    pub nobs: usize,
+    /// `(name, estimate)` of each covariate.
+    pub coefficients: Vec<(String, f64)>,
 }
 
 /// Column names of the panel's identifiers.
@@ -166,12 +172,15 @@ pub fn ge_data(
         }
     };
 
-    // Fixed effects and the pair dimension: the term without the time column.
+    // Fixed effects and the pair dimension: the term without the time column
+    // that is not a country effect alone (`exporter` or `importer`, as in a
+    // cross-section with exporter and importer effects).
     let fe = fit.fixed_effects()?;
-    let pair_term = formula
-        .fixed_effects
-        .iter()
-        .position(|t| t.factors.iter().all(|f| f.name != keys.year));
+    let pair_term = formula.fixed_effects.iter().position(|t| {
+        let country_only = t.factors.len() == 1
+            && (t.factors[0].name == keys.exporter || t.factors[0].name == keys.importer);
+        !country_only && t.factors.iter().all(|f| f.name != keys.year)
+    });
     let mut gamma: Vec<Option<f64>> = vec![None; n * n];
     if let Some(k) = pair_term {
         let term = &formula.fixed_effects[k];
@@ -336,6 +345,7 @@ pub fn ge_data(
     }
 
     // Pair effects missing: second-stage PPML on time-invariant covariates.
+    let mut second_stage = None;
     let needs: Vec<usize> = (0..n * n)
         .filter(|&k| gamma[k].is_none() && !(domestic == Domestic::None && k / n == k % n))
         .collect();
@@ -364,8 +374,14 @@ pub fn ge_data(
                 }
             }
         }
+        // The book's second stage (Anderson & Yotov 2016; Yotov et al. 2016,
+        // Ch.2 App.2) fits international pairs only. When domestic pairs also
+        // lack a pair effect (domestic flows imputed), they join the sample
+        // with their own intercept shift `domestic_pair`, so that internal
+        // distance is not read as international distance.
+        let domestic_needed = needs.iter().any(|&k| k / n == k % n);
         let pairs: Vec<usize> = (0..n * n)
-            .filter(|&k| !(domestic == Domestic::None && k / n == k % n))
+            .filter(|&k| k / n != k % n || domestic_needed)
             .collect();
         let mut columns = vec![
             (
@@ -398,11 +414,21 @@ pub fn ge_data(
                 Column::Numeric(pairs.iter().map(|&k| cov[c][k]).collect()),
             ));
         }
+        let mut regressors = impute_covariates.to_vec();
+        if domestic_needed {
+            columns.push((
+                "domestic_pair".to_string(),
+                Column::Numeric(
+                    pairs
+                        .iter()
+                        .map(|&k| if k / n == k % n { 1.0 } else { 0.0 })
+                        .collect(),
+                ),
+            ));
+            regressors.push("domestic_pair".to_string());
+        }
         let pf = Frame::from_columns(columns)?;
-        let text = format!(
-            "tij ~ {} | exporter + importer",
-            impute_covariates.join(" + ")
-        );
+        let text = format!("tij ~ {} | exporter + importer", regressors.join(" + "));
         let f2 = Formula::parse(&text)?;
         let second = crate::fit::fit(&pf, &f2, Estimator::Ppml, &FitOptions::default())?;
         if !second.info.converged {
@@ -410,6 +436,16 @@ pub fn ge_data(
                 "the second-stage PPML for missing pair effects did not converge".into(),
             ));
         }
+        second_stage = Some(SecondStage {
+            formula: text.clone(),
+            nobs: second.nobs(),
+            coefficients: second
+                .names
+                .iter()
+                .cloned()
+                .zip(second.beta.iter().copied())
+                .collect(),
+        });
         let fe2 = second.fixed_effects()?;
         let link = second.predict_link(&pf, &fe2)?;
         let mut unfilled = 0;
@@ -458,6 +494,7 @@ pub fn ge_data(
         policy,
         imputed,
         notes,
+        second_stage,
     })
 }
 
@@ -579,6 +616,8 @@ pub struct Counterfactual {
     pub draws_failed: usize,
     /// Imputed domestic flows and pair effects.
     pub imputed: Vec<Imputed>,
+    /// The second-stage regression that imputed missing pair effects.
+    pub second_stage: Option<SecondStage>,
     /// Notes and warnings.
     pub notes: Vec<String>,
     /// The baseline estimation: observations and convergence.
@@ -862,11 +901,7 @@ pub fn simulate_with_fit(
         key: "year".into(),
         message: "the scenario needs the year of the GE cross-section".into(),
     })?;
-    let domestic = match scenario.domestic {
-        crate::counterfactual::Domestic::Observed => Domestic::Observed,
-        crate::counterfactual::Domestic::Impute => Domestic::Impute,
-        crate::counterfactual::Domestic::None => Domestic::None,
-    };
+    let domestic = scenario.domestic;
     let data = ge_data(
         frame,
         baseline,
@@ -1093,6 +1128,7 @@ pub fn simulate_with_fit(
         draws: scenario.draws,
         draws_failed,
         imputed: data.imputed,
+        second_stage: data.second_stage,
         notes,
         baseline_nobs: baseline.nobs(),
     })

@@ -110,3 +110,51 @@ fn separation_fixtures_equal_ppmlhdfes_datasets() {
         }
     }
 }
+
+#[test]
+#[ignore = "needs ../shared/data"]
+fn trade_without_borders_fixture_is_the_books_2006_cross_section() {
+    let raw = Frame::read_csv(
+        &raw_dir().join("agtpa/agtpa_applications.csv"),
+        &CsvOptions::default(),
+        None,
+    )
+    .unwrap();
+    let fx = Frame::read_csv(
+        &fixtures().join("agtpa/ch2_app1_2006.csv"),
+        &CsvOptions::default(),
+        None,
+    )
+    .unwrap();
+    let ry = raw.numeric("year").unwrap();
+    let (rt, rd) = (raw.numeric("trade").unwrap(), raw.numeric("dist").unwrap());
+    let rc = raw.numeric("cntg").unwrap();
+    let mut expected: HashMap<(String, String), (f64, f64, f64)> = HashMap::new();
+    for i in 0..raw.nrows() {
+        if ry[i] == 2006.0 {
+            expected.insert(
+                (text(&raw, "exporter", i), text(&raw, "importer", i)),
+                (rt[i], rd[i], rc[i]),
+            );
+        }
+    }
+    assert_eq!(expected.len(), 69 * 69);
+    assert_eq!(fx.nrows(), expected.len());
+    let (ft, fl) = (fx.numeric("trade").unwrap(), fx.numeric("ldist").unwrap());
+    let (fc, fb) = (
+        fx.numeric("cntg").unwrap(),
+        fx.numeric("intl_brdr").unwrap(),
+    );
+    for i in 0..fx.nrows() {
+        let key = (text(&fx, "exporter", i), text(&fx, "importer", i));
+        let (t, d, c) = expected[&key];
+        assert!((ft[i] - t).abs() <= 1e-9 * t.abs(), "{key:?}: trade");
+        assert!((fl[i] - d.ln()).abs() <= 1e-12, "{key:?}: ldist");
+        assert_eq!(fc[i], c, "{key:?}: cntg");
+        assert_eq!(
+            fb[i],
+            if key.0 == key.1 { 0.0 } else { 1.0 },
+            "{key:?}: intl_brdr"
+        );
+    }
+}

@@ -170,7 +170,7 @@ fn draws_are_thread_invariant() {
     let pairs = Shock {
         variable: "rta".into(),
         value: 1.0,
-        between: Some(vec!["C01".into(), "C02".into(), "C06".into()]),
+        between: Some(vec!["C01".into(), "C02".into(), "C06".into()].into()),
         from: None,
         to: None,
         both_directions: false,

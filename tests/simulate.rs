@@ -1,5 +1,5 @@
 //! The counterfactual pipeline on the Advanced Guide's data (Chapter 2,
-//! Application 2: dissolving NAFTA in 2006).
+//! Application 2: dissolving NAFTA in 1994).
 
 use gravity_model::counterfactual::Scenario;
 use gravity_model::simulate::{conditional_by_ppml, ge_data, simulate, Domestic, PanelKeys};
@@ -44,7 +44,7 @@ fn nafta_dissolution_hurts_its_members_and_helps_outsiders() {
 fn a_shock_that_changes_nothing_changes_nothing() {
     // Setting rta to 0 where it already is 0 (DEU–JPN had no agreement).
     let mut s = nafta(0);
-    s.shocks[0].between = Some(vec!["DEU".into(), "JPN".into()]);
+    s.shocks[0].between = Some(vec!["DEU".into(), "JPN".into()].into());
     let cf = simulate(&s, &|| {}).unwrap();
     for c in &cf.countries {
         for v in [
@@ -78,7 +78,7 @@ fn a_shock_that_changes_nothing_changes_nothing() {
         &frame,
         &f,
         &PanelKeys::default(),
-        2006.0,
+        s.year.unwrap() as f64,
         Domestic::Observed,
         &s.impute_pair_effects,
     )

@@ -61,6 +61,6 @@ pub use baseline::{solve_baseline, GeInfo, GeParams, Resistances};
 pub use conditional::solve_conditional;
 pub use full::{solve_full, FullEquilibrium};
 pub use outcome::{simulate, CountryOutcome, GeOutcome, PairOutcome};
-pub use scenario::{shift_phi, Domestic, Scenario, Shock};
+pub use scenario::{shift_phi, Countries, Domestic, Scenario, Shock};
 pub use uncertainty::{draw_coefficients, percentile_interval, quantile, run_draws, DrawResults};
 pub use world::World;

@@ -42,6 +42,70 @@ fn default_seed() -> u64 {
     1
 }
 
+/// A set of countries in a shock: a list of codes, or every country of the
+/// GE year (`"all"` in the scenario file).
+///
+/// ```
+/// use gravity_model::counterfactual::{Countries, Shock};
+/// let shock: Shock = toml::from_str(
+///     "variable = \"intl_brdr\"\nvalue = 0.0\nbetween = \"all\"",
+/// ).unwrap();
+/// assert_eq!(shock.between, Some(Countries::All));
+/// let names = vec!["CAN".to_string(), "MEX".to_string(), "USA".to_string()];
+/// assert_eq!(shock.pairs(&names).unwrap().len(), 6); // every ordered pair, no domestic ones
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Countries {
+    /// Every country of the GE year.
+    All,
+    /// These countries (ISO codes as in the data).
+    List(Vec<String>),
+}
+
+impl From<Vec<String>> for Countries {
+    fn from(v: Vec<String>) -> Self {
+        Countries::List(v)
+    }
+}
+
+impl Serialize for Countries {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Countries::All => s.serialize_str("all"),
+            Countries::List(v) => v.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Countries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Word(String),
+            List(Vec<String>),
+        }
+        match Raw::deserialize(d).map_err(|_| {
+            serde::de::Error::custom("expected a list of country codes or the word \"all\"")
+        })? {
+            Raw::Word(w) if w == "all" => Ok(Countries::All),
+            Raw::Word(w) => Err(serde::de::Error::custom(format!(
+                "expected a list of country codes or the word \"all\", found \"{w}\" (write [\"{w}\"] for one country)"
+            ))),
+            Raw::List(v) => Ok(Countries::List(v)),
+        }
+    }
+}
+
+impl Countries {
+    fn len_hint(&self) -> Option<usize> {
+        match self {
+            Countries::All => None,
+            Countries::List(v) => Some(v.len()),
+        }
+    }
+}
+
 /// One counterfactual change of a pair variable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,15 +114,16 @@ pub struct Shock {
     pub variable: String,
     /// Its counterfactual value on the selected pairs.
     pub value: f64,
-    /// Every ordered pair among these countries, domestic pairs excluded.
+    /// Every ordered pair among these countries (or among all countries:
+    /// `between = "all"`), domestic pairs excluded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub between: Option<Vec<String>>,
-    /// Exporters (with `to`).
+    pub between: Option<Countries>,
+    /// Exporters (with `to`; `"all"` for every country).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<Vec<String>>,
-    /// Importers (with `from`).
+    pub from: Option<Countries>,
+    /// Importers (with `from`; `"all"` for every country).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to: Option<Vec<String>>,
+    pub to: Option<Countries>,
     /// With `from`/`to`: also shock the reverse direction.
     #[serde(default)]
     pub both_directions: bool,
@@ -241,10 +306,10 @@ impl Shock {
                 "give either `between` or `from`/`to`, not both",
             )),
             (Some(b), None, None) => {
-                if b.len() < 2 {
+                if let Some(len) = b.len_hint().filter(|&l| l < 2) {
                     return Err(Error::scenario(
                         key("between"),
-                        format!("must list at least two countries, found {}", b.len()),
+                        format!("must list at least two countries, found {len}"),
                     ));
                 }
                 if self.both_directions {
@@ -256,10 +321,10 @@ impl Shock {
                 Ok(())
             }
             (None, Some(f), Some(t)) => {
-                if f.is_empty() {
+                if f.len_hint() == Some(0) {
                     return Err(Error::scenario(key("from"), "must not be empty"));
                 }
-                if t.is_empty() {
+                if t.len_hint() == Some(0) {
                     return Err(Error::scenario(key("to"), "must not be empty"));
                 }
                 Ok(())
@@ -283,7 +348,11 @@ impl Shock {
     /// As [`Shock::pairs`], naming the shock `shock[index]` in errors.
     pub fn pairs_at(&self, index: usize, countries: &[String]) -> Result<Vec<(usize, usize)>> {
         self.validate(index)?;
-        let lookup = |field: &str, names: &[String]| -> Result<Vec<usize>> {
+        let lookup = |field: &str, set: &Countries| -> Result<Vec<usize>> {
+            let names = match set {
+                Countries::All => return Ok((0..countries.len()).collect()),
+                Countries::List(names) => names,
+            };
             names
                 .iter()
                 .map(|name| {

@@ -88,6 +88,20 @@ fn print_table(out: &mut impl Write, cf: &Counterfactual) -> Result<()> {
             }
         )?;
     }
+    if let Some(s) = &cf.second_stage {
+        let coefs: Vec<String> = s
+            .coefficients
+            .iter()
+            .map(|(name, b)| format!("{name} {b:.4}"))
+            .collect();
+        writeln!(
+            out,
+            "  missing pair effects imputed by {} (N = {}): {}",
+            s.formula,
+            s.nobs,
+            coefs.join(", ")
+        )?;
+    }
     writeln!(
         out,
         "{:<8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>22}",
