@@ -30,9 +30,14 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
     let mut xwork = ColumnWork::many(n, &d.fe, p);
     let mut y_tilde = vec![0.0; n];
     let mut ywork = ColumnWork::new(n, &d.fe);
-    let (xinfo, yinfo) = rayon::join(
-        || dm.demean_columns(&d.x, &mut x_tilde, &mut xwork, &params),
-        || dm.demean(&y_adj, &mut y_tilde, &mut ywork, &params),
+    let (yinfo, xinfo) = dm.demean_outcome_and_columns(
+        &y_adj,
+        &mut y_tilde,
+        &mut ywork,
+        &d.x,
+        &mut x_tilde,
+        &mut xwork,
+        &params,
     );
     let sweeps = yinfo.iterations + xinfo.iter().map(|i| i.iterations).sum::<usize>();
     let converged = yinfo.converged && xinfo.iter().all(|i| i.converged);

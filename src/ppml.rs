@@ -108,9 +108,14 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
                 *zi = eta[i] - offset[i] + (d.y[i] - mu[i]) / mu[i];
             });
         let dm = Demeaner::new(&d.fe, &w);
-        let (xinfo, zinfo) = rayon::join(
-            || dm.demean_columns(&d.x, &mut x_tilde, &mut xwork, &inner),
-            || dm.demean(&z, &mut z_tilde, &mut zwork, &inner),
+        let (zinfo, xinfo) = dm.demean_outcome_and_columns(
+            &z,
+            &mut z_tilde,
+            &mut zwork,
+            &d.x,
+            &mut x_tilde,
+            &mut xwork,
+            &inner,
         );
         sweeps += zinfo.iterations + xinfo.iter().map(|i| i.iterations).sum::<usize>();
 

@@ -166,11 +166,28 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize)>
         tol: 1e-9,
         max_iter: 50_000,
     };
-    // The regressors are demeaned once: the weights never change.
+    // The regressors are demeaned once (the weights never change), in the
+    // same joint solve as the first iteration's `u`, the boundary indicator.
     let p = d.p();
+    let mut u: Vec<f64> = boundary
+        .iter()
+        .map(|&b| if b { 1.0 } else { 0.0 })
+        .collect();
+    let mut u_tilde = vec![0.0; n];
+    let mut uwork = ColumnWork::new(n, &d.fe);
     let mut x_tilde = vec![0.0; n * p];
-    let mut xwork = ColumnWork::many(n, &d.fe, p);
-    dm.demean_columns(&d.x, &mut x_tilde, &mut xwork, &demean_params);
+    {
+        let mut xwork = ColumnWork::many(n, &d.fe, p);
+        dm.demean_outcome_and_columns(
+            &u,
+            &mut u_tilde,
+            &mut uwork,
+            &d.x,
+            &mut x_tilde,
+            &mut xwork,
+            &demean_params,
+        );
+    }
     let xtx = linalg::xtwx(&x_tilde, n, Some(&w));
     let raw: Vec<f64> = (0..p).map(|j| xtx[(j, j)].max(1e-300)).collect();
     let dropped = linalg::collinear_columns(&xtx, &raw, 1e-12);
@@ -181,15 +198,11 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize)>
     }
     let xtx_k = linalg::xtwx(&xk, n, Some(&w));
 
-    let mut u: Vec<f64> = boundary
-        .iter()
-        .map(|&b| if b { 1.0 } else { 0.0 })
-        .collect();
-    let mut u_tilde = vec![0.0; n];
-    let mut uwork = ColumnWork::new(n, &d.fe);
     let mut z = vec![0.0; n];
     for iter in 1..=params.max_iter {
-        dm.demean(&u, &mut u_tilde, &mut uwork, &demean_params);
+        if iter > 1 {
+            dm.demean(&u, &mut u_tilde, &mut uwork, &demean_params);
+        }
         let beta = if keep_cols.is_empty() {
             nalgebra::DVector::zeros(0)
         } else {

@@ -27,9 +27,13 @@
 //! `span(D)` and cuts the work as IRLS converges.
 //!
 //! Each sweep streams the rows once per projection; the scatter of one
-//! projection is fused with the gather of the next. Columns are independent and
-//! are demeaned in parallel, each sequentially, so results do not depend on the
-//! number of threads.
+//! projection is fused with the gather of the next. The sweep is bound by
+//! memory bandwidth, so the columns of one IRLS step (the working outcome and
+//! the regressors) share their passes: a joint sweep reads the codes and the
+//! weights once for up to four columns, each keeping its own CG scalars and
+//! its own arithmetic, and the groups of columns run in parallel. Every column
+//! is computed exactly as on its own, so results do not depend on the grouping
+//! or on the number of threads.
 
 use super::FeDim;
 use rayon::prelude::*;
@@ -287,9 +291,9 @@ impl<'a> Demeaner<'a> {
         }
     }
 
-    /// Demeans several columns in parallel (one task per column, each
-    /// sequential, so the result does not depend on the number of threads).
-    /// `x` and `x_tilde` are column-major with `n` rows.
+    /// Demeans several columns (see [`Demeaner::demean_jobs`]; the result
+    /// does not depend on the number of threads). `x` and `x_tilde` are
+    /// column-major with `n` rows.
     pub fn demean_columns(
         &self,
         x: &[f64],
@@ -301,11 +305,338 @@ impl<'a> Demeaner<'a> {
         if n == 0 {
             return vec![DemeanInfo::default(); work.len()];
         }
-        x.par_chunks(n)
-            .zip(x_tilde.par_chunks_mut(n))
-            .zip(work.par_iter_mut())
-            .map(|((xc, xt), wk)| self.demean(xc, xt, wk, params))
-            .collect()
+        let mut jobs: Vec<ColumnJob<'_>> = x
+            .chunks(n)
+            .zip(x_tilde.chunks_mut(n))
+            .zip(work.iter_mut())
+            .map(|((x, x_tilde), work)| ColumnJob { x, x_tilde, work })
+            .collect();
+        self.demean_jobs(&mut jobs, params)
+    }
+
+    /// Demeans an outcome `y` and the regressors `x` (column-major) together:
+    /// returns the outcome's report and the regressors'.
+    #[allow(clippy::too_many_arguments)]
+    pub fn demean_outcome_and_columns(
+        &self,
+        y: &[f64],
+        y_tilde: &mut [f64],
+        y_work: &mut ColumnWork,
+        x: &[f64],
+        x_tilde: &mut [f64],
+        x_work: &mut [ColumnWork],
+        params: &DemeanParams,
+    ) -> (DemeanInfo, Vec<DemeanInfo>) {
+        let n = self.w.len();
+        let mut jobs = vec![ColumnJob {
+            x: y,
+            x_tilde: y_tilde,
+            work: y_work,
+        }];
+        if n > 0 {
+            jobs.extend(
+                x.chunks(n)
+                    .zip(x_tilde.chunks_mut(n))
+                    .zip(x_work.iter_mut())
+                    .map(|((x, x_tilde), work)| ColumnJob { x, x_tilde, work }),
+            );
+        }
+        let mut infos = self.demean_jobs(&mut jobs, params);
+        let first = infos.remove(0);
+        (first, infos)
+    }
+}
+
+/// One column of a joint demeaning solve: its values, its output and its
+/// scratch (whose `u` is the warm start).
+pub struct ColumnJob<'a> {
+    /// The column `x`.
+    pub x: &'a [f64],
+    /// Receives `x − P x`.
+    pub x_tilde: &'a mut [f64],
+    /// Scratch and warm start.
+    pub work: &'a mut ColumnWork,
+}
+
+/// Conjugate-gradient state of one column in a joint solve.
+struct CgState {
+    xx: f64,
+    rr: f64,
+    target: f64,
+    info: DemeanInfo,
+    done: bool,
+}
+
+impl Demeaner<'_> {
+    /// Demeans several columns at once. Every column follows exactly the
+    /// arithmetic of [`Demeaner::demean`] (the results are bit-for-bit the
+    /// same), but the columns of a group share each pass over the rows: the
+    /// sweep of a projection reads the level codes and the weights once for
+    /// all of them, which is where the sweep spends its memory bandwidth.
+    /// The columns are split into as many groups as there are threads, the
+    /// groups run in parallel; grouping changes the speed, never the result.
+    pub fn demean_jobs(
+        &self,
+        jobs: &mut [ColumnJob<'_>],
+        params: &DemeanParams,
+    ) -> Vec<DemeanInfo> {
+        if jobs.is_empty() {
+            return Vec::new();
+        }
+        let groups = rayon::current_num_threads().clamp(1, jobs.len());
+        let size = jobs.len().div_ceil(groups);
+        let mut infos = vec![DemeanInfo::default(); jobs.len()];
+        jobs.par_chunks_mut(size)
+            .zip(infos.par_chunks_mut(size))
+            .for_each(|(group, out)| {
+                for chunk in (0..group.len()).step_by(MAX_BLOCK) {
+                    let end = (chunk + MAX_BLOCK).min(group.len());
+                    let res = self.demean_block(&mut group[chunk..end], params);
+                    out[chunk..end].copy_from_slice(&res);
+                }
+            });
+        infos
+    }
+
+    /// Conjugate gradient for up to [`MAX_BLOCK`] columns, each with its own
+    /// scalars, sharing the sweeps (see [`Demeaner::demean`] for the method).
+    fn demean_block(&self, jobs: &mut [ColumnJob<'_>], params: &DemeanParams) -> Vec<DemeanInfo> {
+        if self.dims.is_empty() {
+            return jobs
+                .iter_mut()
+                .map(|j| self.demean(j.x, j.x_tilde, j.work, params))
+                .collect();
+        }
+        let w = self.w;
+        let n = w.len();
+        let mut state: Vec<CgState> = jobs
+            .iter_mut()
+            .map(|j| {
+                let ColumnWork { u, r, .. } = &mut *j.work;
+                let mut xx = 0.0;
+                for i in 0..n {
+                    xx += w[i] * j.x[i] * j.x[i];
+                    r[i] = j.x[i] - u[i];
+                }
+                CgState {
+                    xx,
+                    rr: 0.0,
+                    target: params.tol * params.tol * xx,
+                    info: DemeanInfo {
+                        iterations: 0,
+                        residual: 0.0,
+                        converged: true,
+                    },
+                    done: xx == 0.0,
+                }
+            })
+            .collect();
+        for (j, st) in jobs.iter_mut().zip(&state) {
+            if st.done {
+                j.work.u.iter_mut().for_each(|v| *v = 0.0);
+                j.x_tilde.iter_mut().for_each(|v| *v = 0.0);
+            }
+        }
+        // r = A (x − u) for every live column, in one joint sweep.
+        {
+            let mut srcs = Vec::new();
+            let mut ts = Vec::new();
+            let mut sums = Vec::new();
+            for (j, st) in jobs.iter_mut().zip(&state) {
+                if st.done {
+                    continue;
+                }
+                let ColumnWork { r, t, sums: s, .. } = &mut *j.work;
+                self.load(r, t, s);
+                srcs.push(&r[..]);
+                ts.push(&mut t[..]);
+                sums.push(s);
+            }
+            self.apply_a_many(srcs, ts, sums);
+        }
+        for (j, st) in jobs.iter_mut().zip(state.iter_mut()) {
+            if st.done {
+                continue;
+            }
+            let ColumnWork { r, p, t, sums, .. } = &mut *j.work;
+            let mut rr = 0.0;
+            for i in 0..n {
+                r[i] = t[i];
+                rr += w[i] * t[i] * t[i];
+            }
+            self.load(r, p, sums);
+            t.copy_from_slice(p);
+            st.rr = rr;
+            st.info.converged = rr <= st.target;
+            st.info.residual = (rr / st.xx).sqrt();
+            if st.info.converged {
+                st.done = true;
+                finish(j.x, j.x_tilde, &j.work.u);
+            }
+        }
+        loop {
+            let live: Vec<usize> = (0..jobs.len())
+                .filter(|&c| !state[c].done && state[c].info.iterations < params.max_iter)
+                .collect();
+            if live.is_empty() {
+                break;
+            }
+            // t = A p for every live column, in one joint sweep.
+            let p_ap = {
+                let mut srcs = Vec::new();
+                let mut ts = Vec::new();
+                let mut sums = Vec::new();
+                for (c, j) in jobs.iter_mut().enumerate() {
+                    if !live.contains(&c) {
+                        continue;
+                    }
+                    let ColumnWork { p, t, sums: s, .. } = &mut *j.work;
+                    srcs.push(&p[..]);
+                    ts.push(&mut t[..]);
+                    sums.push(s);
+                }
+                self.apply_a_many(srcs, ts, sums)
+            };
+            for (&c, &pap) in live.iter().zip(&p_ap) {
+                let st = &mut state[c];
+                let j = &mut jobs[c];
+                st.info.iterations += 1;
+                if pap <= 0.0 {
+                    // The residual has no component left in span(D): done.
+                    st.info.converged = true;
+                } else {
+                    let ColumnWork { u, r, p, t, sums } = &mut *j.work;
+                    let alpha = st.rr / pap;
+                    let mut rr_new = 0.0;
+                    for i in 0..n {
+                        u[i] += alpha * p[i];
+                        let ri = r[i] - alpha * t[i];
+                        r[i] = ri;
+                        rr_new += w[i] * ri * ri;
+                    }
+                    let beta = rr_new / st.rr;
+                    st.rr = rr_new;
+                    st.info.converged = rr_new <= st.target;
+                    if !st.info.converged {
+                        // p = r + βp, loaded into t with the first sums.
+                        let first = self.sweep[0];
+                        let s = &mut sums[first];
+                        s.iter_mut().for_each(|x| *x = 0.0);
+                        let codes = &self.dims[first].codes;
+                        for i in 0..n {
+                            let pi = r[i] + beta * p[i];
+                            p[i] = pi;
+                            t[i] = pi;
+                            s[codes[i] as usize] += w[i] * pi;
+                        }
+                    }
+                }
+                st.info.residual = (st.rr / st.xx).sqrt();
+                if st.info.converged || st.info.iterations >= params.max_iter {
+                    st.done = true;
+                    finish(j.x, j.x_tilde, &j.work.u);
+                }
+            }
+        }
+        state.into_iter().map(|s| s.info).collect()
+    }
+
+    /// `A p` for several columns at once (see [`Demeaner::apply_a`]); each
+    /// `t` holds its `p` and each first-dimension sum is accumulated.
+    fn apply_a_many(
+        &self,
+        srcs: Vec<&[f64]>,
+        ts: Vec<&mut [f64]>,
+        sums: Vec<&mut Vec<Vec<f64>>>,
+    ) -> Vec<f64> {
+        macro_rules! fixed {
+            ($m:literal) => {{
+                // The arm matched the length, so the conversions succeed.
+                let (Ok(srcs), Ok(ts), Ok(sums)) =
+                    (srcs.try_into(), ts.try_into(), sums.try_into())
+                else {
+                    unreachable!("block of {} columns", $m)
+                };
+                self.apply_a_block::<$m>(srcs, ts, sums).to_vec()
+            }};
+        }
+        match srcs.len() {
+            0 => Vec::new(),
+            1 => fixed!(1),
+            2 => fixed!(2),
+            3 => fixed!(3),
+            4 => fixed!(4),
+            m => unreachable!("blocks hold at most {MAX_BLOCK} columns, found {m}"),
+        }
+    }
+
+    /// The joint sweep for `M` columns: the same passes as
+    /// [`Demeaner::apply_a`], each reading the codes and weights once.
+    fn apply_a_block<const M: usize>(
+        &self,
+        p: [&[f64]; M],
+        t: [&mut [f64]; M],
+        mut sums: [&mut Vec<Vec<f64>>; M],
+    ) -> [f64; M] {
+        let w = self.w;
+        let n = w.len();
+        let last = self.sweep.len() - 1;
+        for step in 0..last {
+            let k = self.sweep[step];
+            let next = self.sweep[step + 1];
+            for s in sums.iter_mut() {
+                for (v, &inv) in s[k].iter_mut().zip(&self.inv_wsum[k]) {
+                    *v *= inv;
+                }
+                s[next].iter_mut().for_each(|x| *x = 0.0);
+            }
+            let mut means: [&[f64]; M] = [&[]; M];
+            let mut accs: [&mut [f64]; M] = std::array::from_fn(|_| Default::default());
+            for (c, s) in sums.iter_mut().enumerate() {
+                let (m, a) = two_mut(s, k, next);
+                means[c] = m;
+                accs[c] = a;
+            }
+            let codes_k = &self.dims[k].codes[..n];
+            let codes_n = &self.dims[next].codes[..n];
+            for i in 0..n {
+                let (g, h, wi) = (codes_k[i] as usize, codes_n[i] as usize, w[i]);
+                for c in 0..M {
+                    let ti = t[c][i] - means[c][g];
+                    t[c][i] = ti;
+                    accs[c][h] += wi * ti;
+                }
+            }
+        }
+        let k = self.sweep[last];
+        for s in sums.iter_mut() {
+            for (v, &inv) in s[k].iter_mut().zip(&self.inv_wsum[k]) {
+                *v *= inv;
+            }
+        }
+        let means: [&[f64]; M] = std::array::from_fn(|c| &sums[c][k][..]);
+        let codes_k = &self.dims[k].codes[..n];
+        let mut p_ap = [0.0; M];
+        for i in 0..n {
+            let (g, wi) = (codes_k[i] as usize, w[i]);
+            for c in 0..M {
+                // t holds T p after this subtraction; store A p = p − T p.
+                let ap = p[c][i] - (t[c][i] - means[c][g]);
+                t[c][i] = ap;
+                p_ap[c] += wi * p[c][i] * ap;
+            }
+        }
+        p_ap
+    }
+}
+
+/// Columns per joint sweep (more would thin the caches).
+pub const MAX_BLOCK: usize = 4;
+
+/// `x̃ = x − u`.
+fn finish(x: &[f64], x_tilde: &mut [f64], u: &[f64]) {
+    for ((xt, &xi), &ui) in x_tilde.iter_mut().zip(x).zip(u) {
+        *xt = xi - ui;
     }
 }
 
@@ -349,6 +680,61 @@ mod tests {
         let expect = [1.0 - m0, 2.0 - m0, 3.0 - m1, 4.0 - m1, 5.0 - m1];
         for (a, b) in xt.iter().zip(expect) {
             assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn joint_solves_equal_column_by_column_solves_bit_for_bit() {
+        // Three unbalanced dimensions, five columns (two blocks), warm starts.
+        let n = 400;
+        let a: Vec<u32> = (0..n).map(|i| (i * 7 % 23) as u32).collect();
+        let b: Vec<u32> = (0..n).map(|i| (i * 11 % 17) as u32).collect();
+        let c: Vec<u32> = (0..n).map(|i| ((i * i) % 41) as u32).collect();
+        let d = vec![dim("a", a), dim("b", b), dim("c", c)];
+        let w: Vec<f64> = (0..n).map(|i| 0.3 + ((i * 13) % 7) as f64).collect();
+        let cols = 5;
+        let x: Vec<f64> = (0..n * cols)
+            .map(|k| ((k * 31) % 97) as f64 / 9.0 - 4.0)
+            .collect();
+        let dm = Demeaner::new(&d, &w);
+        let params = DemeanParams {
+            tol: 1e-12,
+            max_iter: 10_000,
+        };
+        let warm = |k: usize| {
+            let mut wk = ColumnWork::many(n, &d, cols);
+            for (j, wj) in wk.iter_mut().enumerate() {
+                wj.u.iter_mut()
+                    .enumerate()
+                    .for_each(|(i, u)| *u = (k * (i + j) % 5) as f64 * 0.01);
+            }
+            wk
+        };
+        let mut one = vec![0.0; n * cols];
+        let mut one_work = warm(3);
+        let one_info: Vec<DemeanInfo> = (0..cols)
+            .map(|j| {
+                dm.demean(
+                    &x[j * n..(j + 1) * n],
+                    &mut one[j * n..(j + 1) * n],
+                    &mut one_work[j],
+                    &params,
+                )
+            })
+            .collect();
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut joint = vec![0.0; n * cols];
+            let mut joint_work = warm(3);
+            let info = pool.install(|| dm.demean_columns(&x, &mut joint, &mut joint_work, &params));
+            assert_eq!(info, one_info);
+            assert_eq!(joint, one, "{threads} threads");
+            for j in 0..cols {
+                assert_eq!(joint_work[j].u, one_work[j].u);
+            }
         }
     }
 

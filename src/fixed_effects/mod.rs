@@ -9,7 +9,7 @@
 pub mod demean;
 pub mod recover;
 
-pub use demean::{ColumnWork, DemeanInfo, DemeanParams, Demeaner};
+pub use demean::{ColumnJob, ColumnWork, DemeanInfo, DemeanParams, Demeaner};
 pub use recover::{FixedEffectEstimates, FixedEffectValues};
 
 /// One fixed-effect dimension (e.g. `exporter^year`) on the estimation sample.
