@@ -162,10 +162,19 @@ pub(crate) fn interact(name: &str, factors: &[&Factor]) -> FeDim {
     let mut map: HashMap<Vec<u32>, u32> = HashMap::new();
     let mut levels = Vec::new();
     let mut key = Vec::with_capacity(factors.len());
-    // Two factors (the common case) go through a u64 key, without allocation.
+    // Two factors (the common case) go through a u64 key, without allocation:
+    // a dense table of all level pairs when it is small (exporter^year,
+    // exporter^importer: at most a few hundred thousand cells), else a hash
+    // map. Levels are numbered in order of first appearance either way.
     if factors.len() == 2 {
         let (a, b) = (factors[0], factors[1]);
         let nb = b.levels.len() as u64;
+        let cells = a.levels.len() as u64 * nb;
+        let mut table: Vec<u32> = if cells <= 1 << 24 {
+            vec![MISSING_CODE; cells as usize]
+        } else {
+            Vec::new()
+        };
         let mut map2: HashMap<u64, u32> = HashMap::new();
         for i in 0..n {
             let (ca, cb) = (a.codes[i], b.codes[i]);
@@ -174,13 +183,22 @@ pub(crate) fn interact(name: &str, factors: &[&Factor]) -> FeDim {
             }
             let k = ca as u64 * nb + cb as u64;
             let next = levels.len() as u32;
-            let c = *map2.entry(k).or_insert_with(|| {
+            let mut new_level = || {
                 levels.push(format!(
                     "{}^{}",
                     a.levels[ca as usize], b.levels[cb as usize]
                 ));
                 next
-            });
+            };
+            let c = if table.is_empty() {
+                *map2.entry(k).or_insert_with(new_level)
+            } else {
+                let slot = &mut table[k as usize];
+                if *slot == MISSING_CODE {
+                    *slot = new_level();
+                }
+                *slot
+            };
             codes[i] = c;
         }
     } else {
