@@ -848,8 +848,23 @@ fn pair_bootstrap(
 
 /// Runs a scenario end to end: estimate, build the GE year, solve the
 /// baseline, conditional and full GE, and the Monte Carlo draws.
-/// `progress` is called once per finished draw (for a progress bar).
-pub fn simulate(
+///
+/// ```no_run
+/// use gravity_model::counterfactual::Scenario;
+/// let scenario = Scenario::from_toml_path("examples/agtpa_nafta.toml")?;
+/// let cf = gravity_model::simulate::simulate(&scenario)?;
+/// for c in &cf.countries {
+///     println!("{}: real GDP {:+.3}%", c.country, c.real_gdp_change_pct);
+/// }
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+pub fn simulate(scenario: &crate::counterfactual::Scenario) -> Result<Counterfactual> {
+    simulate_with_progress(scenario, &|| {})
+}
+
+/// As [`simulate`], calling `progress` once per finished draw (for a
+/// progress bar).
+pub fn simulate_with_progress(
     scenario: &crate::counterfactual::Scenario,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Counterfactual> {

@@ -280,7 +280,7 @@ fn trade_without_borders_runs_from_its_scenario_file() {
     let mut s =
         Scenario::from_toml_path(root().join("examples/agtpa_trade_without_borders.toml")).unwrap();
     s.draws = 20;
-    let cf = simulate(&s, &|| {}).unwrap();
+    let cf = simulate(&s).unwrap();
     assert!(cf.converged);
     assert_eq!(cf.countries.len(), 69);
     assert!(cf.imputed.is_empty());

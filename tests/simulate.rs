@@ -18,7 +18,7 @@ fn nafta(draws: usize) -> Scenario {
 
 #[test]
 fn nafta_dissolution_hurts_its_members_and_helps_outsiders() {
-    let cf = simulate(&nafta(50), &|| {}).unwrap();
+    let cf = simulate(&nafta(50)).unwrap();
     assert!(cf.converged);
     assert_eq!(cf.baseline_nobs, 28_482);
     assert_eq!(cf.countries.len(), 69);
@@ -45,7 +45,7 @@ fn a_shock_that_changes_nothing_changes_nothing() {
     // Setting rta to 0 where it already is 0 (DEU–JPN had no agreement).
     let mut s = nafta(0);
     s.shocks[0].between = Some(vec!["DEU".into(), "JPN".into()].into());
-    let cf = simulate(&s, &|| {}).unwrap();
+    let cf = simulate(&s).unwrap();
     for c in &cf.countries {
         for v in [
             c.exports_change_partial_pct,
@@ -100,7 +100,7 @@ fn conditional_ge_agrees_with_the_geppml_route() {
     // importer fixed effects and the counterfactual costs as an offset gives
     // the conditional counterfactual flows.
     let s = nafta(0);
-    let cf = simulate(&s, &|| {}).unwrap();
+    let cf = simulate(&s).unwrap();
     let n = cf.countries.len();
     let countries: Vec<String> = cf.countries.iter().map(|c| c.country.clone()).collect();
     let baseline: Vec<f64> = cf.pairs.iter().map(|p| p.baseline).collect();
@@ -137,7 +137,7 @@ fn draws_do_not_depend_on_the_number_of_threads() {
             .num_threads(t)
             .build()
             .unwrap()
-            .install(|| simulate(&nafta(16), &|| {}).unwrap())
+            .install(|| simulate(&nafta(16)).unwrap())
     };
     let (a, b) = (run(1), run(2));
     for (x, y) in a.countries.iter().zip(&b.countries) {
@@ -149,15 +149,15 @@ fn draws_do_not_depend_on_the_number_of_threads() {
 fn scenario_errors_name_the_key() {
     let mut s = nafta(0);
     s.reference = "XXX".into();
-    let e = simulate(&s, &|| {}).unwrap_err().to_string();
+    let e = simulate(&s).unwrap_err().to_string();
     assert!(e.contains("reference") && e.contains("XXX"), "{e}");
     let mut s = nafta(0);
     s.shocks[0].variable = "fta".into();
-    let e = simulate(&s, &|| {}).unwrap_err().to_string();
+    let e = simulate(&s).unwrap_err().to_string();
     assert!(e.contains("shock[0].variable"), "{e}");
     let mut s = nafta(0);
     s.year = Some(2005);
-    let e = simulate(&s, &|| {}).unwrap_err().to_string();
+    let e = simulate(&s).unwrap_err().to_string();
     assert!(e.contains("year"), "{e}");
 }
 
@@ -165,7 +165,7 @@ fn scenario_errors_name_the_key() {
 fn pair_cluster_bootstrap_of_the_whole_pipeline() {
     let mut s = nafta(6);
     s.uncertainty = Some("pairs".into());
-    let a = simulate(&s, &|| {}).unwrap();
+    let a = simulate(&s).unwrap();
     assert_eq!(a.draws, 6);
     assert!(a.draws_failed < 6);
     for c in &a.countries {
@@ -181,9 +181,9 @@ fn pair_cluster_bootstrap_of_the_whole_pipeline() {
         );
     }
     // Seeded: the same draws again.
-    let b = simulate(&s, &|| {}).unwrap();
+    let b = simulate(&s).unwrap();
     assert_eq!(a.countries, b.countries);
     s.uncertainty = Some("jackknife".into());
-    let e = simulate(&s, &|| {}).unwrap_err().to_string();
+    let e = simulate(&s).unwrap_err().to_string();
     assert!(e.contains("uncertainty"), "{e}");
 }

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use clap::Args;
 use gravity_model::counterfactual::Scenario;
-use gravity_model::simulate::{simulate, Counterfactual};
+use gravity_model::simulate::{simulate_with_progress, Counterfactual};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -38,7 +38,7 @@ pub fn run(args: SimulateArgs) -> Result<()> {
             b.inc(1);
         }
     };
-    let cf = simulate(&scenario, &tick)?;
+    let cf = simulate_with_progress(&scenario, &tick)?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
