@@ -151,47 +151,6 @@ impl<'a> Demeaner<'a> {
         }
     }
 
-    /// With `t = p` loaded (see [`Demeaner::load`]), overwrites `t` with
-    /// `A p = p − T p` and returns `⟨p, A p⟩_W`. `T` is the symmetric sweep of
-    /// projections; each projection is one pass over the rows (its subtraction
-    /// is fused with the weighted sums for the next dimension, and the last one
-    /// with the product `A p`).
-    fn apply_a(&self, p: &[f64], t: &mut [f64], sums: &mut [Vec<f64>]) -> f64 {
-        let w = self.w;
-        let last = self.sweep.len() - 1;
-        for step in 0..last {
-            let k = self.sweep[step];
-            let next = self.sweep[step + 1];
-            for (s, &inv) in sums[k].iter_mut().zip(&self.inv_wsum[k]) {
-                *s *= inv;
-            }
-            // `k != next` always: consecutive entries of the sweep differ.
-            let (means, acc) = two_mut(sums, k, next);
-            acc.iter_mut().for_each(|x| *x = 0.0);
-            let codes_k = &self.dims[k].codes;
-            let codes_n = &self.dims[next].codes;
-            for i in 0..t.len() {
-                let ti = t[i] - means[codes_k[i] as usize];
-                t[i] = ti;
-                acc[codes_n[i] as usize] += w[i] * ti;
-            }
-        }
-        let k = self.sweep[last];
-        for (s, &inv) in sums[k].iter_mut().zip(&self.inv_wsum[k]) {
-            *s *= inv;
-        }
-        let means = &sums[k];
-        let codes_k = &self.dims[k].codes;
-        let mut p_ap = 0.0;
-        for i in 0..t.len() {
-            // t holds T p after this subtraction; store A p = p − T p.
-            let ap = p[i] - (t[i] - means[codes_k[i] as usize]);
-            t[i] = ap;
-            p_ap += w[i] * p[i] * ap;
-        }
-        p_ap
-    }
-
     /// Demeans one column: on return `work.u` holds the fixed-effect part
     /// `P x` and `x_tilde` holds `x − P x`. `work.u` on entry is the warm start
     /// (zeros, or the previous solution for a similar column).
@@ -199,7 +158,8 @@ impl<'a> Demeaner<'a> {
     /// Conjugate gradient on `A u = A x`, `A = I − T`, in the `W` inner
     /// product (the variables are named as in the textbook algorithm):
     /// `r = A(x − u)`, `p = r`; repeat `α = ⟨r,r⟩/⟨p,Ap⟩`, `u += αp`,
-    /// `r −= αAp`, `p = r + (⟨r,r⟩_new/⟨r,r⟩) p`.
+    /// `r −= αAp`, `p = r + (⟨r,r⟩_new/⟨r,r⟩) p`. The same solve as one
+    /// column of [`Demeaner::demean_jobs`].
     pub fn demean(
         &self,
         x: &[f64],
@@ -207,88 +167,8 @@ impl<'a> Demeaner<'a> {
         work: &mut ColumnWork,
         params: &DemeanParams,
     ) -> DemeanInfo {
-        let n = x.len();
-        if self.dims.is_empty() {
-            x_tilde.copy_from_slice(x);
-            work.u.iter_mut().for_each(|v| *v = 0.0);
-            return DemeanInfo {
-                iterations: 0,
-                residual: 0.0,
-                converged: true,
-            };
-        }
-        let ColumnWork { u, r, p, t, sums } = work;
-        let w = self.w;
-        let mut xx = 0.0;
-        for i in 0..n {
-            xx += w[i] * x[i] * x[i];
-            // r temporarily holds x − u.
-            r[i] = x[i] - u[i];
-        }
-        if xx == 0.0 {
-            u.iter_mut().for_each(|v| *v = 0.0);
-            x_tilde.iter_mut().for_each(|v| *v = 0.0);
-            return DemeanInfo {
-                iterations: 0,
-                residual: 0.0,
-                converged: true,
-            };
-        }
-        // r = A (x − u); then p = r, loaded for the first sweep.
-        self.load(r, t, sums);
-        self.apply_a(r, t, sums);
-        let mut rr = 0.0;
-        for i in 0..n {
-            r[i] = t[i];
-            rr += w[i] * t[i] * t[i];
-        }
-        self.load(r, p, sums);
-        t.copy_from_slice(p);
-        let target = params.tol * params.tol * xx;
-        let mut iterations = 0;
-        let mut converged = rr <= target;
-        while !converged && iterations < params.max_iter {
-            iterations += 1;
-            // t = A p (t was loaded with p and the first sums accumulated).
-            let p_ap = self.apply_a(p, t, sums);
-            if p_ap <= 0.0 {
-                // The residual has no component left in span(D): done.
-                converged = true;
-                break;
-            }
-            let alpha = rr / p_ap;
-            let mut rr_new = 0.0;
-            for i in 0..n {
-                u[i] += alpha * p[i];
-                let ri = r[i] - alpha * t[i];
-                r[i] = ri;
-                rr_new += w[i] * ri * ri;
-            }
-            let beta = rr_new / rr;
-            rr = rr_new;
-            converged = rr <= target;
-            if !converged {
-                // p = r + βp, loaded into t with the first sums, in one pass.
-                let first = self.sweep[0];
-                let s = &mut sums[first];
-                s.iter_mut().for_each(|x| *x = 0.0);
-                let codes = &self.dims[first].codes;
-                for i in 0..n {
-                    let pi = r[i] + beta * p[i];
-                    p[i] = pi;
-                    t[i] = pi;
-                    s[codes[i] as usize] += w[i] * pi;
-                }
-            }
-        }
-        for i in 0..n {
-            x_tilde[i] = x[i] - u[i];
-        }
-        DemeanInfo {
-            iterations,
-            residual: (rr / xx).sqrt(),
-            converged,
-        }
+        let mut job = [ColumnJob { x, x_tilde, work }];
+        self.demean_block(&mut job, params)[0]
     }
 
     /// Demeans several columns (see [`Demeaner::demean_jobs`]; the result
@@ -402,9 +282,18 @@ impl Demeaner<'_> {
     /// scalars, sharing the sweeps (see [`Demeaner::demean`] for the method).
     fn demean_block(&self, jobs: &mut [ColumnJob<'_>], params: &DemeanParams) -> Vec<DemeanInfo> {
         if self.dims.is_empty() {
+            // Nothing to project on: x̃ = x, u = 0.
             return jobs
                 .iter_mut()
-                .map(|j| self.demean(j.x, j.x_tilde, j.work, params))
+                .map(|j| {
+                    j.x_tilde.copy_from_slice(j.x);
+                    j.work.u.iter_mut().for_each(|v| *v = 0.0);
+                    DemeanInfo {
+                        iterations: 0,
+                        residual: 0.0,
+                        converged: true,
+                    }
+                })
                 .collect();
         }
         let w = self.w;
@@ -541,8 +430,10 @@ impl Demeaner<'_> {
         state.into_iter().map(|s| s.info).collect()
     }
 
-    /// `A p` for several columns at once (see [`Demeaner::apply_a`]); each
-    /// `t` holds its `p` and each first-dimension sum is accumulated.
+    /// `A p = p − T p` for several columns at once, `T` the symmetric sweep
+    /// of projections; each `t` holds its `p` on entry (see
+    /// [`Demeaner::load`]) and `A p` on return, and `⟨p, A p⟩_W` is returned
+    /// per column.
     fn apply_a_many(
         &self,
         srcs: Vec<&[f64]>,
@@ -570,8 +461,10 @@ impl Demeaner<'_> {
         }
     }
 
-    /// The joint sweep for `M` columns: the same passes as
-    /// [`Demeaner::apply_a`], each reading the codes and weights once.
+    /// The joint sweep for `M` columns. Each projection is one pass over the
+    /// rows, reading the codes and weights once for all columns; its
+    /// subtraction is fused with the weighted sums for the next dimension,
+    /// and the last one with the product `A p`.
     fn apply_a_block<const M: usize>(
         &self,
         p: [&[f64]; M],
