@@ -27,6 +27,15 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// The raw AGTPA file and one fixture built from it.
+fn agtpa_and_fixture(fixture: &str) -> (Frame, Frame) {
+    let read = |p: PathBuf| Frame::read_csv(&p, &CsvOptions::default(), None).unwrap();
+    (
+        read(raw_dir().join("agtpa/agtpa_applications.csv")),
+        read(fixtures().join(fixture)),
+    )
+}
+
 fn text(f: &Frame, name: &str, i: usize) -> String {
     match f.column(name).unwrap() {
         Column::Factor(x) => x.levels[x.codes[i] as usize].clone(),
@@ -37,18 +46,7 @@ fn text(f: &Frame, name: &str, i: usize) -> String {
 #[test]
 #[ignore = "needs ../shared/data"]
 fn agtpa_fixture_equals_the_books_data_for_the_four_year_sample() {
-    let raw = Frame::read_csv(
-        &raw_dir().join("agtpa/agtpa_applications.csv"),
-        &CsvOptions::default(),
-        None,
-    )
-    .unwrap();
-    let fx = Frame::read_csv(
-        &fixtures().join("agtpa/ch1_app3.csv.gz"),
-        &CsvOptions::default(),
-        None,
-    )
-    .unwrap();
+    let (raw, fx) = agtpa_and_fixture("agtpa/ch1_app3.csv.gz");
     let years = [1986.0, 1990.0, 1994.0, 1998.0, 2002.0, 2006.0];
     let ry = raw.numeric("year").unwrap();
     let (rt, rr) = (raw.numeric("trade").unwrap(), raw.numeric("rta").unwrap());
@@ -114,18 +112,7 @@ fn separation_fixtures_equal_ppmlhdfes_datasets() {
 #[test]
 #[ignore = "needs ../shared/data"]
 fn trade_without_borders_fixture_is_the_books_2006_cross_section() {
-    let raw = Frame::read_csv(
-        &raw_dir().join("agtpa/agtpa_applications.csv"),
-        &CsvOptions::default(),
-        None,
-    )
-    .unwrap();
-    let fx = Frame::read_csv(
-        &fixtures().join("agtpa/ch2_app1_2006.csv"),
-        &CsvOptions::default(),
-        None,
-    )
-    .unwrap();
+    let (raw, fx) = agtpa_and_fixture("agtpa/ch2_app1_2006.csv");
     let ry = raw.numeric("year").unwrap();
     let (rt, rd) = (raw.numeric("trade").unwrap(), raw.numeric("dist").unwrap());
     let rc = raw.numeric("cntg").unwrap();
