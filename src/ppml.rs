@@ -119,14 +119,18 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
         );
         sweeps += zinfo.iterations + xinfo.iter().map(|i| i.iterations).sum::<usize>();
 
+        // X̃'WX̃ of this step; the first step's also judges collinearity.
+        let mut xtx = None;
         if iterations == 1 && p > 0 {
             // Collinearity, judged on the first iteration's weights.
-            let xtx = linalg::xtwx(&x_tilde, n, Some(&w));
+            let first = linalg::xtwx(&x_tilde, n, Some(&w));
             let raw: Vec<f64> = (0..p)
                 .map(|j| linalg::wdot(d.x_col(j), d.x_col(j), Some(&w)))
                 .collect();
-            let drop = linalg::collinear_columns(&xtx, &raw, options.collinearity_tol);
-            if !drop.is_empty() {
+            let drop = linalg::collinear_columns(&first, &raw, options.collinearity_tol);
+            if drop.is_empty() {
+                xtx = Some(first);
+            } else {
                 collinear = drop.iter().map(|&j| d.x_names[j].clone()).collect();
                 d.drop_regressors(&drop);
                 p = d.p();
@@ -143,7 +147,7 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
 
         // Weighted least squares of z̃ on X̃ (eq. 8).
         beta = if p > 0 {
-            let xtx = linalg::xtwx(&x_tilde, n, Some(&w));
+            let xtx = xtx.unwrap_or_else(|| linalg::xtwx(&x_tilde, n, Some(&w)));
             let xtz = linalg::xtwv(&x_tilde, n, Some(&w), &z_tilde);
             linalg::solve_spd(&xtx, &xtz)?
         } else {

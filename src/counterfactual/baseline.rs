@@ -146,33 +146,28 @@ pub(crate) fn solve_mr(
     let mut a = vec![1.0; n];
     let mut b = vec![1.0; n];
     let mut residual = f64::INFINITY;
-    for iter in 1..=params.max_iter {
-        // a_i = Y / Σ_j phi_ij E_j b_j
-        for i in 0..n {
-            let s: f64 = (0..n).map(|j| phi[i * n + j] * expenditure[j] * b[j]).sum();
-            a[i] = y / s;
+    let mut row = vec![0.0; n];
+    // Iteration `iter` checks the balance of iterate `iter − 1` with the
+    // same row sums its a-step needs, so each iteration is two passes over
+    // phi, not three.
+    for iter in 0..=params.max_iter {
+        // row_i = Σ_j phi_ij E_j b_j
+        for (i, r) in row.iter_mut().enumerate() {
+            *r = (0..n).map(|j| phi[i * n + j] * expenditure[j] * b[j]).sum();
         }
-        // b_j = Y / Σ_i phi_ij Y_i a_i
-        for j in 0..n {
-            let s: f64 = (0..n).map(|i| phi[i * n + j] * output[i] * a[i]).sum();
-            b[j] = y / s;
+        if iter > 0 {
+            // residual: row sums (column sums hold exactly after the b step)
+            residual = 0.0;
+            for i in 0..n {
+                residual = f64::max(residual, (row[i] * a[i] / y - 1.0).abs());
+            }
+            if !residual.is_finite() {
+                return Err(Error::Numerical(format!(
+                    "multilateral resistances became non-finite at iteration {iter}"
+                )));
+            }
         }
-        // residual: row sums (column sums hold exactly after the b step)
-        residual = 0.0;
-        for i in 0..n {
-            let s: f64 = (0..n)
-                .map(|j| phi[i * n + j] * expenditure[j] * b[j])
-                .sum::<f64>()
-                * a[i]
-                / y;
-            residual = f64::max(residual, (s - 1.0).abs());
-        }
-        if !residual.is_finite() {
-            return Err(Error::Numerical(format!(
-                "multilateral resistances became non-finite at iteration {iter}"
-            )));
-        }
-        if residual <= params.tol {
+        if iter > 0 && residual <= params.tol {
             // normalise P_r = 1: b_r = 1, a scaled inversely
             let c = b[reference];
             // rescale b by 1/c and a by c (the product a_i b_j is unchanged)
@@ -187,6 +182,18 @@ pub(crate) fn solve_mr(
                     converged: true,
                 },
             });
+        }
+        if iter == params.max_iter {
+            break;
+        }
+        // a_i = Y / Σ_j phi_ij E_j b_j
+        for i in 0..n {
+            a[i] = y / row[i];
+        }
+        // b_j = Y / Σ_i phi_ij Y_i a_i
+        for j in 0..n {
+            let s: f64 = (0..n).map(|i| phi[i * n + j] * output[i] * a[i]).sum();
+            b[j] = y / s;
         }
     }
     Err(Error::NoConvergence {

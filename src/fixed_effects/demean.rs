@@ -442,7 +442,9 @@ impl Demeaner<'_> {
     ) -> Vec<f64> {
         macro_rules! fixed {
             ($m:literal) => {{
-                // The arm matched the length, so the conversions succeed.
+                // The arm matched the length of `srcs`; `ts` and `sums` were
+                // pushed in the same loop, one per column, so all three
+                // conversions succeed.
                 let (Ok(srcs), Ok(ts), Ok(sums)) =
                     (srcs.try_into(), ts.try_into(), sums.try_into())
                 else {
@@ -457,6 +459,8 @@ impl Demeaner<'_> {
             2 => fixed!(2),
             3 => fixed!(3),
             4 => fixed!(4),
+            // `demean_block` is private and only ever given at most
+            // MAX_BLOCK (= 4) jobs: `demean` passes one, `demean_jobs` chunks.
             m => unreachable!("blocks hold at most {MAX_BLOCK} columns, found {m}"),
         }
     }
