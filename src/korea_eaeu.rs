@@ -472,6 +472,7 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         seed: options.seed,
         tolerance: None,
         max_iter: None,
+        full_ge: None,
         ssc: None,
         costs: Some("calibrated".into()),
         uncertainty: None,

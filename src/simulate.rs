@@ -902,7 +902,7 @@ pub fn simulate_with_fit(
     inference: &crate::vcov::Inference,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Counterfactual> {
-    use crate::counterfactual::{GeParams, World};
+    use crate::counterfactual::{FullGe, GeParams, World};
     use rand::SeedableRng;
     use rand_distr::{Distribution, StandardNormal};
     use rayon::prelude::*;
@@ -1029,6 +1029,10 @@ pub fn simulate_with_fit(
     let params = GeParams {
         tol: scenario.tolerance.unwrap_or(GeParams::default().tol),
         max_iter: scenario.max_iter.unwrap_or(GeParams::default().max_iter),
+        full_ge: match &scenario.full_ge {
+            Some(f) => f.parse()?,
+            None => FullGe::MarketClearing,
+        },
         ..GeParams::default()
     };
     let phi_cf = shocked_phi(&data, &beta, &changes_spec);
@@ -1094,6 +1098,14 @@ pub fn simulate_with_fit(
         intervals = intervals_of(&results, n);
     }
     let mut notes = data.notes.clone();
+    if params.full_ge == FullGe::FirstStep {
+        notes.push(
+            "full_ge = \"first_step\": the full-GE columns are the first pass of the Yotov et al. \
+             (2016) loop, as gegravity 0.3 reports them (conditional MRs, p̂ = 1/Π̂); markets do \
+             not clear at the new incomes"
+                .into(),
+        );
+    }
     if draws_failed > 0 {
         notes.push(format!(
             "{draws_failed} of {} draws did not converge and are left out of the intervals",

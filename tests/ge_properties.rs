@@ -145,6 +145,7 @@ fn non_convergence_is_an_error() {
         tol: 1e-14,
         max_iter: 3,
         damping: 0.5,
+        ..GeParams::default()
     };
     let base = solve_baseline(&w, &tight()).unwrap();
     match solve_full(&w, &base, &phi_cf, &params) {

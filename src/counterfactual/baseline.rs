@@ -14,6 +14,46 @@ pub struct GeParams {
     pub max_iter: usize,
     /// Damping in `(0, 1]` of the full-GE price update (1 = undamped).
     pub damping: f64,
+    /// Which full endowment GE to report (default: the market-clearing
+    /// equilibrium).
+    pub full_ge: FullGe,
+}
+
+/// Which "full endowment GE" a counterfactual reports.
+///
+/// ```
+/// use gravity_model::counterfactual::{FullGe, GeParams};
+/// assert_eq!(GeParams::default().full_ge, FullGe::MarketClearing);
+/// assert_eq!("first_step".parse::<FullGe>()?, FullGe::FirstStep);
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FullGe {
+    /// The fixed point: factory-gate prices, output and expenditure such
+    /// that every market clears at the new incomes (see [`solve_full`](super::solve_full)).
+    #[default]
+    MarketClearing,
+    /// The first pass of the Yotov et al. (2016, Ch. 2) loop, which is what
+    /// gegravity 0.3 (USITC) reports as its "full GE": the conditional MRs,
+    /// `p̂_i = (Π_i^(1-σ) / Π'_i^(1-σ))^(1/(1-σ))` from the conditional
+    /// outward MRs, `Y' = p̂ Y`, `E' = (E/Y) Y'`; markets do not clear at
+    /// the new incomes. For replicating gegravity; the gap to the
+    /// equilibrium is second order in the shock.
+    FirstStep,
+}
+
+impl std::str::FromStr for FullGe {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<FullGe> {
+        match s {
+            "market_clearing" => Ok(FullGe::MarketClearing),
+            "first_step" => Ok(FullGe::FirstStep),
+            other => Err(Error::scenario(
+                "full_ge",
+                format!("expected market_clearing or first_step, found '{other}'"),
+            )),
+        }
+    }
 }
 
 impl Default for GeParams {
@@ -22,6 +62,7 @@ impl Default for GeParams {
             tol: 1e-12,
             max_iter: 10_000,
             damping: 1.0,
+            full_ge: FullGe::MarketClearing,
         }
     }
 }

@@ -140,3 +140,48 @@ pub fn solve_full(
         residual,
     })
 }
+
+/// The first pass of the Yotov et al. (2016, Ch. 2) GE loop, as gegravity
+/// 0.3 reports its "full GE" ([`FullGe::FirstStep`](super::FullGe::FirstStep)):
+/// the MRs stay at their conditional values, factory-gate prices follow the
+/// change in the outward MR, `p̂_i^(1-σ) = Π_i^(1-σ) / Π'_i^(1-σ)`, output
+/// `Y'_i = p̂_i Y_i` and expenditure `E'_j = (E_j/Y_j) Y'_j` (no rescaling).
+/// A closed form, no iterations: `info` is the conditional solve's.
+///
+/// ```
+/// use gravity_model::counterfactual::*;
+/// let names: Vec<String> = ["A", "B", "C"].iter().map(|s| s.to_string()).collect();
+/// let trade = [50.0, 5.0, 3.0, 4.0, 40.0, 2.0, 3.0, 2.0, 30.0];
+/// let phi = vec![1.0, 0.1, 0.05, 0.1, 1.0, 0.04, 0.05, 0.04, 1.0];
+/// let world = World::from_trade(names, &trade, phi.clone(), 5.0, 0)?;
+/// let mut phi_cf = phi;
+/// phi_cf[1] *= 1.5;
+/// let params = GeParams::default();
+/// let base = solve_baseline(&world, &params)?;
+/// let cond = solve_conditional(&world, &phi_cf, &params)?;
+/// let step = first_step(&world, &base, &cond);
+/// assert_eq!(step.resistances, cond);
+/// assert!(step.price_change[0] > 1.0);
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+pub fn first_step(
+    world: &World,
+    baseline: &Resistances,
+    conditional: &Resistances,
+) -> FullEquilibrium {
+    let n = world.n();
+    let inv = 1.0 / (1.0 - world.sigma);
+    let price_change: Vec<f64> = (0..n)
+        .map(|i| (baseline.outward_pow[i] / conditional.outward_pow[i]).powf(inv))
+        .collect();
+    let output: Vec<f64> = (0..n).map(|i| price_change[i] * world.output[i]).collect();
+    let expenditure: Vec<f64> = (0..n)
+        .map(|j| world.expenditure[j] / world.output[j] * output[j])
+        .collect();
+    FullEquilibrium {
+        price_change,
+        output,
+        expenditure,
+        resistances: conditional.clone(),
+    }
+}

@@ -8,7 +8,9 @@
 //!   expenditure `E_j`, `σ` and a reference country `r`.
 //! * [`solve_baseline`] / [`solve_conditional`]: multilateral resistances
 //!   (MRs) for given costs with `Y`, `E` fixed.
-//! * [`solve_full`]: full endowment GE, factory-gate prices adjust.
+//! * [`solve_full`]: full endowment GE, factory-gate prices adjust until
+//!   markets clear; [`first_step`]: the first pass of that loop, which is
+//!   what gegravity 0.3 reports ([`FullGe`] chooses).
 //! * [`simulate`]: all three plus per-country [`CountryOutcome`] and
 //!   per-pair [`PairOutcome`] changes, and the partial-equilibrium effect.
 //! * [`Scenario`] / [`Shock`]: the scenario file.
@@ -57,9 +59,9 @@ mod scenario;
 mod uncertainty;
 mod world;
 
-pub use baseline::{solve_baseline, GeInfo, GeParams, Resistances};
+pub use baseline::{solve_baseline, FullGe, GeInfo, GeParams, Resistances};
 pub use conditional::solve_conditional;
-pub use full::{solve_full, FullEquilibrium};
+pub use full::{first_step, solve_full, FullEquilibrium};
 pub use outcome::{simulate, CountryOutcome, GeOutcome, PairOutcome};
 pub use scenario::{shift_phi, Countries, Domestic, Scenario, Shock};
 pub use uncertainty::{draw_coefficients, percentile_interval, quantile, run_draws, DrawResults};

@@ -1,8 +1,8 @@
 //! Per-country and per-pair outcomes of a counterfactual.
 
-use super::baseline::{solve_baseline, GeInfo, GeParams, Resistances};
+use super::baseline::{solve_baseline, FullGe, GeInfo, GeParams, Resistances};
 use super::conditional::solve_conditional;
-use super::full::{solve_full, FullEquilibrium};
+use super::full::{first_step, solve_full, FullEquilibrium};
 use super::world::World;
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
@@ -79,7 +79,9 @@ fn exports(x: &[f64], n: usize, i: usize) -> f64 {
 }
 
 /// Runs the baseline, conditional and full endowment GE for counterfactual
-/// costs `phi_cf` and collects every outcome.
+/// costs `phi_cf` and collects every outcome. `params.full_ge` chooses the
+/// full GE: the market-clearing equilibrium (default) or gegravity's first
+/// step.
 ///
 /// ```
 /// use gravity_model::counterfactual::{simulate, GeParams, World};
@@ -99,7 +101,10 @@ fn exports(x: &[f64], n: usize, i: usize) -> f64 {
 pub fn simulate(world: &World, phi_cf: &[f64], params: &GeParams) -> Result<GeOutcome> {
     let baseline = solve_baseline(world, params)?;
     let conditional = solve_conditional(world, phi_cf, params)?;
-    let full = solve_full(world, &baseline, phi_cf, params)?;
+    let full = match params.full_ge {
+        FullGe::MarketClearing => solve_full(world, &baseline, phi_cf, params)?,
+        FullGe::FirstStep => first_step(world, &baseline, &conditional),
+    };
     Ok(assemble(world, phi_cf, baseline, conditional, full))
 }
 

@@ -189,6 +189,12 @@ pub struct Scenario {
     /// Time column of the panel (default `year`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
+    /// Which full endowment GE to report: `market_clearing` (default: the
+    /// equilibrium, solved to `tolerance`) or `first_step` (the first pass of
+    /// the Yotov et al. 2016 loop, as gegravity 0.3 reports it; for
+    /// replication).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_ge: Option<String>,
     /// Solver tolerance (default 1e-12).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<f64>,
@@ -251,6 +257,9 @@ impl Scenario {
                     format!("must be positive, found {t}"),
                 ));
             }
+        }
+        if let Some(f) = &self.full_ge {
+            f.parse::<super::FullGe>()?;
         }
         if self.max_iter == Some(0) {
             return Err(Error::scenario("max_iter", "must be at least 1, found 0"));
