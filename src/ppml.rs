@@ -26,7 +26,7 @@
 use crate::design::Design;
 use crate::error::{Error, Result};
 use crate::fit::{Estimate, Estimator, Fit, FitInfo, FitOptions, Termination};
-use crate::fixed_effects::{ColumnWork, DemeanParams, Demeaner};
+use crate::fixed_effects::{CoefJob, Coefficients, DemeanParams, Layout, NormalEquations};
 use crate::formula::Formula;
 use crate::linalg;
 use rayon::prelude::*;
@@ -75,8 +75,11 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
     let mut dev_old = deviance(&d.y, &mu, pw.as_deref());
 
     let mut p = d.p();
-    let mut xwork = ColumnWork::many(n, &d.fe, p);
-    let mut zwork = ColumnWork::new(n, &d.fe);
+    // The rows laid out by level once; the fixed-effect coefficients of each
+    // column carry over between iterations as warm starts.
+    let layout = Layout::new(&d.fe);
+    let mut xwork = Coefficients::many(&layout, p);
+    let mut zwork = Coefficients::zeros(&layout);
     let mut x_tilde = vec![0.0; n * p];
     let mut z = vec![0.0; n];
     let mut z_tilde = vec![0.0; n];
@@ -107,17 +110,24 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
                 *wi = pw.as_ref().map_or(1.0, |p| p[i]) * mu[i];
                 *zi = eta[i] - offset[i] + (d.y[i] - mu[i]) / mu[i];
             });
-        let dm = Demeaner::new(&d.fe, &w);
-        let (zinfo, xinfo) = dm.demean_outcome_and_columns(
-            &z,
-            &mut z_tilde,
-            &mut zwork,
-            &d.x,
-            &mut x_tilde,
-            &mut xwork,
-            &inner,
-        );
-        sweeps += zinfo.iterations + xinfo.iter().map(|i| i.iterations).sum::<usize>();
+        let eq = NormalEquations::new(&layout, &w);
+        let infos = {
+            let mut jobs = vec![CoefJob {
+                x: &z,
+                x_tilde: &mut z_tilde,
+                alpha: &mut zwork,
+            }];
+            if n > 0 {
+                jobs.extend(
+                    d.x.chunks(n)
+                        .zip(x_tilde.chunks_mut(n))
+                        .zip(xwork.iter_mut())
+                        .map(|((x, x_tilde), alpha)| CoefJob { x, x_tilde, alpha }),
+                );
+            }
+            eq.solve(&mut jobs, &inner)
+        };
+        sweeps += infos.iter().map(|i| i.iterations).sum::<usize>();
 
         // X̃'WX̃ of this step; the first step's also judges collinearity.
         let mut xtx = None;
@@ -140,7 +150,7 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
                     xt.extend_from_slice(&x_tilde[j * n..(j + 1) * n]);
                 }
                 x_tilde = xt;
-                let mut old: Vec<Option<ColumnWork>> = xwork.into_iter().map(Some).collect();
+                let mut old: Vec<Option<Coefficients>> = xwork.into_iter().map(Some).collect();
                 xwork = keep.iter().filter_map(|&j| old[j].take()).collect();
             }
         }

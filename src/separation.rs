@@ -13,7 +13,7 @@
 
 use crate::design::Design;
 use crate::error::Result;
-use crate::fixed_effects::{ColumnWork, DemeanParams, Demeaner};
+use crate::fixed_effects::{CoefJob, Coefficients, DemeanParams, Layout, NormalEquations};
 use crate::linalg;
 use crate::sample::RowStatus;
 
@@ -161,7 +161,8 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize)>
         .iter()
         .map(|&b| if b { 1.0 } else { params.interior_weight })
         .collect();
-    let dm = Demeaner::new(&d.fe, &w);
+    let layout = Layout::new(&d.fe);
+    let eq = NormalEquations::new(&layout, &w);
     let demean_params = DemeanParams {
         tol: 1e-9,
         max_iter: 50_000,
@@ -174,19 +175,24 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize)>
         .map(|&b| if b { 1.0 } else { 0.0 })
         .collect();
     let mut u_tilde = vec![0.0; n];
-    let mut uwork = ColumnWork::new(n, &d.fe);
+    let mut uwork = Coefficients::zeros(&layout);
     let mut x_tilde = vec![0.0; n * p];
     {
-        let mut xwork = ColumnWork::many(n, &d.fe, p);
-        dm.demean_outcome_and_columns(
-            &u,
-            &mut u_tilde,
-            &mut uwork,
-            &d.x,
-            &mut x_tilde,
-            &mut xwork,
-            &demean_params,
-        );
+        let mut xwork = Coefficients::many(&layout, p);
+        let mut jobs = vec![CoefJob {
+            x: &u,
+            x_tilde: &mut u_tilde,
+            alpha: &mut uwork,
+        }];
+        if n > 0 {
+            jobs.extend(
+                d.x.chunks(n)
+                    .zip(x_tilde.chunks_mut(n))
+                    .zip(xwork.iter_mut())
+                    .map(|((x, x_tilde), alpha)| CoefJob { x, x_tilde, alpha }),
+            );
+        }
+        eq.solve(&mut jobs, &demean_params);
     }
     let xtx = linalg::xtwx(&x_tilde, n, Some(&w));
     let raw: Vec<f64> = (0..p).map(|j| xtx[(j, j)].max(1e-300)).collect();
@@ -201,7 +207,14 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize)>
     let mut z = vec![0.0; n];
     for iter in 1..=params.max_iter {
         if iter > 1 {
-            dm.demean(&u, &mut u_tilde, &mut uwork, &demean_params);
+            eq.solve(
+                &mut [CoefJob {
+                    x: &u,
+                    x_tilde: &mut u_tilde,
+                    alpha: &mut uwork,
+                }],
+                &demean_params,
+            );
         }
         let beta = if keep_cols.is_empty() {
             nalgebra::DVector::zeros(0)

@@ -7,9 +7,11 @@
 //! (Frisch–Waugh–Lovell). See [`demean`] for the solver.
 
 pub mod demean;
+pub mod normal;
 pub mod recover;
 
 pub use demean::{ColumnJob, ColumnWork, DemeanInfo, DemeanParams, Demeaner};
+pub use normal::{CoefJob, Coefficients, Layout, NormalEquations};
 pub use recover::{FixedEffectEstimates, FixedEffectValues};
 
 /// One fixed-effect dimension (e.g. `exporter^year`) on the estimation sample.

@@ -1,0 +1,832 @@
+//! Demeaning in the space of fixed-effect coefficients: preconditioned
+//! conjugate gradient on the normal equations, over rows laid out by level.
+//!
+//! Projecting the fixed effects out of `x` means finding the coefficients
+//! `α = (α_1, …, α_K)` (one vector per dimension) that solve the normal
+//! equations
+//!
+//! ```text
+//!     A α = b,    A = D'WD,    b = D'W x,
+//! ```
+//!
+//! `D = [D_1 ⋯ D_K]` the dummies, and returning `x̃ = x − Dα`. `A` has one
+//! block `A_kl = D_k'WD_l` per pair of dimensions; its diagonal blocks
+//! `D_k'WD_k` are diagonal (the weight of each level). We solve it by
+//! conjugate gradient preconditioned by symmetric block Gauss–Seidel (SGS):
+//! `M = (Δ + L) Δ⁻¹ (Δ + L')` with `Δ` the block diagonal and `L` the strictly
+//! lower blocks. One SGS application is a forward and a backward sweep over
+//! the dimensions — the alternating projections of fixest, reghdfe and
+//! ppmlhdfe, done on the coefficients — so this is the method of
+//! [`Demeaner`](super::Demeaner) (CG on symmetric alternating projections;
+//! Hernández-Ramos, Escalante & Raydan 2011) moved from the `n` rows to the
+//! levels, with Eisenstat's (1981) observation that the backward sweep gives
+//! `A z = L z + Δ y` for free, `y` being the forward sweep's result.
+//!
+//! Why move it: every product `A_kl v_l` is one pass over the rows that
+//! reads the codes and the weight of each row and gathers from `v_l`, a
+//! vector as long as a dimension's levels (cache-resident), never an
+//! `n`-long column. All the columns of an IRLS step share each pass, so one
+//! CG iteration streams `3(K−1)` times 16 bytes per row whatever the number
+//! of columns, where the row-space solver streams each column through every
+//! projection. The CG vectors live on the levels, so its updates cost
+//! nothing next to the passes.
+//!
+//! Layout: for each dimension `k`, the rows sorted by their level of `k`
+//! (stable, a counting sort), with the other dimensions' codes and the
+//! weights stored in that order. A pass computing `Σ_{i∈g} w_i v[h(i)]` for
+//! every level `g` of `k` then streams memory, and each level's sum is one
+//! sequential loop: the levels are split among threads, and results do not
+//! depend on the number of threads.
+//!
+//! Stopping rule: `ρ' M⁻¹ ρ ≤ tol² ‖x‖²_W`, `ρ = b − Aα`. Since `M⁻¹ ≈ A⁻¹`
+//! and `ρ'A⁻¹ρ = ‖Dα* − Dα‖²_W`, this bounds the error of `x̃` in the `W`
+//! norm relative to `‖x‖_W`.
+
+use super::{DemeanInfo, DemeanParams, FeDim};
+use rayon::prelude::*;
+
+/// Rows per task in the row-order passes (fixed, so sums split the same way
+/// on any number of threads).
+const ROWS: usize = 1 << 14;
+
+/// The rows laid out by the levels of each fixed-effect dimension; built once
+/// per design, independent of the weights.
+///
+/// ```
+/// use gravity_model::fixed_effects::{FeDim, Layout};
+/// let dim = |codes: Vec<u32>, n: usize| FeDim {
+///     name: "d".into(),
+///     codes,
+///     levels: (0..n).map(|i| i.to_string()).collect(),
+/// };
+/// let layout = Layout::new(&[dim(vec![0, 1, 0, 1], 2), dim(vec![0, 0, 1, 2], 3)]);
+/// assert_eq!(layout.n(), 4);
+/// assert_eq!(layout.levels(), &[2, 3]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Layout {
+    n: usize,
+    levels: Vec<usize>,
+    /// Codes in row order, one vector per dimension.
+    codes: Vec<Vec<u32>>,
+    by: Vec<ByDim>,
+}
+
+/// The rows sorted by the levels of one dimension.
+#[derive(Debug, Clone)]
+struct ByDim {
+    /// Sorted position → row.
+    order: Vec<u32>,
+    /// Level `g` occupies positions `start[g]..start[g + 1]`.
+    start: Vec<usize>,
+    /// The other dimensions' codes (in dimension order), `K − 1` per position.
+    others: Vec<u32>,
+    /// Levels per task in the level-order passes.
+    per_task: usize,
+}
+
+impl Layout {
+    /// Sorts the rows by each dimension's levels (counting sort, stable).
+    pub fn new(dims: &[FeDim]) -> Self {
+        let n = dims.first().map_or(0, |d| d.codes.len());
+        let k = dims.len();
+        let levels: Vec<usize> = dims.iter().map(FeDim::n_levels).collect();
+        let by = (0..k)
+            .map(|d| {
+                let codes = &dims[d].codes;
+                let mut start = vec![0usize; levels[d] + 1];
+                for &g in codes {
+                    start[g as usize + 1] += 1;
+                }
+                for g in 0..levels[d] {
+                    start[g + 1] += start[g];
+                }
+                let mut next = start.clone();
+                let mut order = vec![0u32; n];
+                for (i, &g) in codes.iter().enumerate() {
+                    let slot = &mut next[g as usize];
+                    order[*slot] = i as u32;
+                    *slot += 1;
+                }
+                let mut others = Vec::with_capacity(n * k.saturating_sub(1));
+                for &i in &order {
+                    for (l, dim) in dims.iter().enumerate() {
+                        if l != d {
+                            others.push(dim.codes[i as usize]);
+                        }
+                    }
+                }
+                let per_task = (ROWS * levels[d]).div_ceil(n.max(1)).max(1);
+                ByDim {
+                    order,
+                    start,
+                    others,
+                    per_task,
+                }
+            })
+            .collect();
+        Layout {
+            n,
+            levels,
+            codes: dims.iter().map(|d| d.codes.clone()).collect(),
+            by,
+        }
+    }
+
+    /// Number of rows.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Number of levels of each dimension.
+    pub fn levels(&self) -> &[usize] {
+        &self.levels
+    }
+}
+
+/// The fixed-effect coefficients of one column, one vector per dimension:
+/// the warm start of a solve on entry, its solution on return.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Coefficients {
+    /// `values[k][g]`: the coefficient of level `g` of dimension `k`.
+    pub values: Vec<Vec<f64>>,
+}
+
+impl Coefficients {
+    /// All zero.
+    pub fn zeros(layout: &Layout) -> Self {
+        Coefficients {
+            values: layout.levels.iter().map(|&l| vec![0.0; l]).collect(),
+        }
+    }
+
+    /// `p` columns of zeros.
+    pub fn many(layout: &Layout, p: usize) -> Vec<Self> {
+        (0..p).map(|_| Coefficients::zeros(layout)).collect()
+    }
+}
+
+/// One column of a solve: its values, its output and its coefficients.
+pub struct CoefJob<'a> {
+    /// The column `x`, in row order.
+    pub x: &'a [f64],
+    /// Receives `x − Dα`.
+    pub x_tilde: &'a mut [f64],
+    /// Warm start in, solution out.
+    pub alpha: &'a mut Coefficients,
+}
+
+/// The layout with one set of weights: the normal equations, ready to solve.
+///
+/// ```
+/// use gravity_model::fixed_effects::{Coefficients, CoefJob, DemeanParams, FeDim, Layout, NormalEquations};
+/// let dim = |codes: Vec<u32>, n: usize| FeDim {
+///     name: "d".into(),
+///     codes,
+///     levels: (0..n).map(|i| i.to_string()).collect(),
+/// };
+/// let layout = Layout::new(&[dim(vec![0, 0, 1, 1, 1], 2)]);
+/// let w = [1.0, 3.0, 1.0, 1.0, 2.0];
+/// let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+/// let mut x_tilde = [0.0; 5];
+/// let mut alpha = Coefficients::zeros(&layout);
+/// let eq = NormalEquations::new(&layout, &w);
+/// let info = eq.solve(
+///     &mut [CoefJob { x: &x, x_tilde: &mut x_tilde, alpha: &mut alpha }],
+///     &DemeanParams::default(),
+/// );
+/// assert!(info[0].converged);
+/// // one dimension: the weighted group means
+/// assert!((alpha.values[0][0] - 7.0 / 4.0).abs() < 1e-12);
+/// assert!((alpha.values[0][1] - 17.0 / 4.0).abs() < 1e-12);
+/// ```
+#[derive(Debug)]
+pub struct NormalEquations<'a> {
+    layout: &'a Layout,
+    w: &'a [f64],
+    /// The weights in each dimension's sorted order.
+    w_by: Vec<Vec<f64>>,
+    /// `Δ_k`: the weight of each level.
+    diag: Vec<Vec<f64>>,
+    /// `Δ_k⁻¹` (0 for a level without weight).
+    inv_diag: Vec<Vec<f64>>,
+}
+
+/// Which other dimensions a pass sums over, relative to its target `k`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Blocks {
+    /// `l < k`: the strictly lower blocks.
+    Below,
+    /// `l > k`: the strictly upper blocks.
+    Above,
+    /// `l ≠ k`.
+    Others,
+}
+
+impl Blocks {
+    fn includes(self, l: usize, k: usize) -> bool {
+        match self {
+            Blocks::Below => l < k,
+            Blocks::Above => l > k,
+            Blocks::Others => l != k,
+        }
+    }
+}
+
+/// Vectors on the levels for a block of `M` columns, interleaved:
+/// `v[k][g * M + c]` is column `c`'s value at level `g` of dimension `k`.
+type Block = Vec<Vec<f64>>;
+
+impl<'a> NormalEquations<'a> {
+    /// Lays out weights `w` (row order, one per row of `layout`).
+    pub fn new(layout: &'a Layout, w: &'a [f64]) -> Self {
+        let mut w_by = Vec::with_capacity(layout.by.len());
+        let mut diag = Vec::with_capacity(layout.by.len());
+        for (by, &lv) in layout.by.iter().zip(&layout.levels) {
+            let mut wk = vec![0.0; layout.n];
+            wk.par_chunks_mut(ROWS)
+                .zip(by.order.par_chunks(ROWS))
+                .for_each(|(wk, order)| {
+                    for (v, &i) in wk.iter_mut().zip(order) {
+                        *v = w[i as usize];
+                    }
+                });
+            let mut d = vec![0.0; lv];
+            d.par_chunks_mut(by.per_task)
+                .enumerate()
+                .for_each(|(t, d)| {
+                    let g0 = t * by.per_task;
+                    for (gi, dg) in d.iter_mut().enumerate() {
+                        let g = g0 + gi;
+                        *dg = wk[by.start[g]..by.start[g + 1]].iter().sum();
+                    }
+                });
+            w_by.push(wk);
+            diag.push(d);
+        }
+        let inv_diag = diag
+            .iter()
+            .map(|d| {
+                d.iter()
+                    .map(|&v| if v > 0.0 { 1.0 / v } else { 0.0 })
+                    .collect()
+            })
+            .collect();
+        NormalEquations {
+            layout,
+            w,
+            w_by,
+            diag,
+            inv_diag,
+        }
+    }
+
+    /// Solves for every job: on return `alpha` holds the coefficients and
+    /// `x_tilde` the residual `x − Dα`. Columns are solved in blocks of up to
+    /// four that share every pass over the rows; each column's arithmetic is
+    /// its own, so the results do not depend on the blocks or on the number
+    /// of threads.
+    pub fn solve(&self, jobs: &mut [CoefJob<'_>], params: &DemeanParams) -> Vec<DemeanInfo> {
+        let mut infos = Vec::with_capacity(jobs.len());
+        for block in jobs.chunks_mut(MAX_BLOCK) {
+            infos.extend(match block.len() {
+                1 => self.solve_block::<1>(block, params).to_vec(),
+                2 => self.solve_block::<2>(block, params).to_vec(),
+                3 => self.solve_block::<3>(block, params).to_vec(),
+                _ => self.solve_block::<4>(block, params).to_vec(),
+            });
+        }
+        infos
+    }
+
+    fn zeros<const M: usize>(&self) -> Block {
+        self.layout
+            .levels
+            .iter()
+            .map(|&l| vec![0.0; l * M])
+            .collect()
+    }
+
+    /// `out[g·M + c] = Σ_{i ∈ g} w_i Σ_{l ∈ blocks} v[l][h_l(i)·M + c]` for every
+    /// level `g` of dimension `k`: the product `Σ_l A_kl v_l`, one pass over
+    /// the rows in `k`'s order.
+    fn pass<const M: usize>(&self, k: usize, v: &Block, blocks: Blocks, out: &mut [f64]) {
+        let chosen: Vec<(usize, &[f64])> = (0..self.layout.by.len())
+            .filter(|&l| blocks.includes(l, k))
+            .map(|l| (if l < k { l } else { l - 1 }, &v[l][..]))
+            .collect();
+        match chosen.len() {
+            0 => out.iter_mut().for_each(|o| *o = 0.0),
+            1 => self.pass_from::<M, 1>(k, [chosen[0]], out),
+            2 => self.pass_from::<M, 2>(k, [chosen[0], chosen[1]], out),
+            _ => {
+                // More than three dimensions: the same sum, one source at a
+                // time added in dimension order (as the fixed-size arms do).
+                let by = &self.layout.by[k];
+                let km1 = self.layout.by.len() - 1;
+                let wk = &self.w_by[k];
+                out.par_chunks_mut(by.per_task * M)
+                    .enumerate()
+                    .for_each(|(t, out)| {
+                        let g0 = t * by.per_task;
+                        for (gi, o) in out.chunks_exact_mut(M).enumerate() {
+                            let g = g0 + gi;
+                            let mut acc = [0.0; M];
+                            for pos in by.start[g]..by.start[g + 1] {
+                                let codes = &by.others[pos * km1..pos * km1 + km1];
+                                let mut s = [0.0; M];
+                                for &(m, src) in &chosen {
+                                    let h = codes[m] as usize * M;
+                                    let src = &src[h..h + M];
+                                    for c in 0..M {
+                                        s[c] += src[c];
+                                    }
+                                }
+                                for c in 0..M {
+                                    acc[c] += wk[pos] * s[c];
+                                }
+                            }
+                            o.copy_from_slice(&acc);
+                        }
+                    });
+            }
+        }
+    }
+
+    /// [`Self::pass`] with `S` source dimensions, each given as (its slot
+    /// among the other codes, its vector).
+    fn pass_from<const M: usize, const S: usize>(
+        &self,
+        k: usize,
+        src: [(usize, &[f64]); S],
+        out: &mut [f64],
+    ) {
+        let by = &self.layout.by[k];
+        let km1 = self.layout.by.len() - 1;
+        let wk = &self.w_by[k];
+        out.par_chunks_mut(by.per_task * M)
+            .enumerate()
+            .for_each(|(t, out)| {
+                let g0 = t * by.per_task;
+                for (gi, o) in out.chunks_exact_mut(M).enumerate() {
+                    let (a, b) = (by.start[g0 + gi], by.start[g0 + gi + 1]);
+                    let mut acc = [0.0; M];
+                    for (codes, &wi) in by.others[a * km1..b * km1].chunks_exact(km1).zip(&wk[a..b])
+                    {
+                        let mut s = [0.0; M];
+                        for &(m, v) in &src {
+                            let h = codes[m] as usize * M;
+                            let v = &v[h..h + M];
+                            for c in 0..M {
+                                s[c] += v[c];
+                            }
+                        }
+                        for c in 0..M {
+                            acc[c] += wi * s[c];
+                        }
+                    }
+                    o.copy_from_slice(&acc);
+                }
+            });
+    }
+
+    /// `b_k = D_k'W x` for every dimension, columns interleaved.
+    fn rhs<const M: usize>(&self, x: [&[f64]; M]) -> Block {
+        let mut b = self.zeros::<M>();
+        for (k, bk) in b.iter_mut().enumerate() {
+            let by = &self.layout.by[k];
+            let wk = &self.w_by[k];
+            bk.par_chunks_mut(by.per_task * M)
+                .enumerate()
+                .for_each(|(t, out)| {
+                    let g0 = t * by.per_task;
+                    for (gi, o) in out.chunks_exact_mut(M).enumerate() {
+                        let g = g0 + gi;
+                        let mut acc = [0.0; M];
+                        for pos in by.start[g]..by.start[g + 1] {
+                            let i = by.order[pos] as usize;
+                            for c in 0..M {
+                                acc[c] += wk[pos] * x[c][i];
+                            }
+                        }
+                        o.copy_from_slice(&acc);
+                    }
+                });
+        }
+        b
+    }
+
+    /// The SGS preconditioner: `z = M⁻¹ ρ`, keeping the forward sweep's `y`.
+    /// Forward `y_k = Δ_k⁻¹(ρ_k − Σ_{l<k} A_kl y_l)`; backward
+    /// `z_k = y_k − Δ_k⁻¹ Σ_{l>k} A_kl z_l` (`z_K = y_K`).
+    fn precondition<const M: usize>(
+        &self,
+        rho: &Block,
+        y: &mut Block,
+        z: &mut Block,
+        tmp: &mut Block,
+    ) {
+        let kk = self.layout.by.len();
+        for k in 0..kk {
+            if k > 0 {
+                self.pass::<M>(k, y, Blocks::Below, &mut tmp[k]);
+            }
+            let inv = &self.inv_diag[k];
+            for (g, &d) in inv.iter().enumerate() {
+                for c in 0..M {
+                    let i = g * M + c;
+                    let lower = if k > 0 { tmp[k][i] } else { 0.0 };
+                    y[k][i] = d * (rho[k][i] - lower);
+                }
+            }
+        }
+        z[kk - 1].copy_from_slice(&y[kk - 1]);
+        for k in (0..kk - 1).rev() {
+            self.pass::<M>(k, z, Blocks::Above, &mut tmp[k]);
+            let inv = &self.inv_diag[k];
+            for (g, &d) in inv.iter().enumerate() {
+                for c in 0..M {
+                    let i = g * M + c;
+                    z[k][i] = y[k][i] - d * tmp[k][i];
+                }
+            }
+        }
+    }
+
+    /// `A z = L z + Δ y` after [`Self::precondition`] (Eisenstat 1981:
+    /// the backward sweep solved `(Δ + L') z = Δ y`).
+    fn a_of_z<const M: usize>(&self, y: &Block, z: &Block, az: &mut Block) {
+        for k in 0..self.layout.by.len() {
+            if k > 0 {
+                self.pass::<M>(k, z, Blocks::Below, &mut az[k]);
+            } else {
+                az[k].iter_mut().for_each(|v| *v = 0.0);
+            }
+            for (g, &d) in self.diag[k].iter().enumerate() {
+                for c in 0..M {
+                    az[k][g * M + c] += d * y[k][g * M + c];
+                }
+            }
+        }
+    }
+
+    /// Column-wise dot products of two level vectors.
+    fn dots<const M: usize>(a: &Block, b: &Block) -> [f64; M] {
+        let mut s = [0.0; M];
+        for (ak, bk) in a.iter().zip(b) {
+            for (ag, bg) in ak.chunks_exact(M).zip(bk.chunks_exact(M)) {
+                for c in 0..M {
+                    s[c] += ag[c] * bg[c];
+                }
+            }
+        }
+        s
+    }
+
+    /// `‖x‖²_W` per column, summed in fixed row chunks.
+    fn norms<const M: usize>(&self, x: [&[f64]; M]) -> [f64; M] {
+        let w = self.w;
+        let parts: Vec<[f64; M]> = (0..w.len().div_ceil(ROWS))
+            .into_par_iter()
+            .map(|t| {
+                let mut s = [0.0; M];
+                for i in t * ROWS..((t + 1) * ROWS).min(w.len()) {
+                    for c in 0..M {
+                        s[c] += w[i] * x[c][i] * x[c][i];
+                    }
+                }
+                s
+            })
+            .collect();
+        let mut s = [0.0; M];
+        for part in parts {
+            for c in 0..M {
+                s[c] += part[c];
+            }
+        }
+        s
+    }
+
+    /// Preconditioned CG for `M` columns at once, each with its own scalars.
+    fn solve_block<const M: usize>(
+        &self,
+        jobs: &mut [CoefJob<'_>],
+        params: &DemeanParams,
+    ) -> [DemeanInfo; M] {
+        let layout = self.layout;
+        let kk = layout.by.len();
+        let mut info = [DemeanInfo {
+            iterations: 0,
+            residual: 0.0,
+            converged: true,
+        }; M];
+        if kk == 0 || layout.n == 0 {
+            for job in jobs.iter_mut() {
+                job.x_tilde.copy_from_slice(job.x);
+            }
+            return info;
+        }
+        let x: [&[f64]; M] = std::array::from_fn(|c| jobs[c].x);
+        let xx = self.norms::<M>(x);
+        let target: [f64; M] = std::array::from_fn(|c| params.tol * params.tol * xx[c]);
+        // α: the warm starts, interleaved.
+        let mut alpha = self.zeros::<M>();
+        for (c, job) in jobs.iter().enumerate() {
+            for (k, ak) in alpha.iter_mut().enumerate() {
+                for (g, &v) in job.alpha.values[k].iter().enumerate() {
+                    ak[g * M + c] = v;
+                }
+            }
+        }
+        // ρ = b − Aα
+        let mut rho = self.rhs::<M>(x);
+        let mut tmp = self.zeros::<M>();
+        if alpha.iter().any(|a| a.iter().any(|&v| v != 0.0)) {
+            for k in 0..kk {
+                self.pass::<M>(k, &alpha, Blocks::Others, &mut tmp[k]);
+                for (g, &d) in self.diag[k].iter().enumerate() {
+                    for c in 0..M {
+                        let i = g * M + c;
+                        rho[k][i] -= d * alpha[k][i] + tmp[k][i];
+                    }
+                }
+            }
+        }
+        let mut y = self.zeros::<M>();
+        let mut z = self.zeros::<M>();
+        let mut az = self.zeros::<M>();
+        self.precondition::<M>(&rho, &mut y, &mut z, &mut tmp);
+        self.a_of_z::<M>(&y, &z, &mut az);
+        let mut p = z.clone();
+        let mut ap = az.clone();
+        let mut rz = Self::dots::<M>(&rho, &z);
+        let mut live = [false; M];
+        for c in 0..M {
+            info[c].residual = if xx[c] > 0.0 {
+                (rz[c] / xx[c]).sqrt()
+            } else {
+                0.0
+            };
+            info[c].converged = xx[c] == 0.0 || rz[c] <= target[c];
+            live[c] = !info[c].converged;
+        }
+        while live.iter().any(|&l| l) {
+            let pap = Self::dots::<M>(&p, &ap);
+            let mut a = [0.0; M];
+            for c in 0..M {
+                if !live[c] {
+                    continue;
+                }
+                info[c].iterations += 1;
+                if pap[c] <= 0.0 {
+                    // Nothing of ρ left in the range of A.
+                    info[c].converged = true;
+                    live[c] = false;
+                } else {
+                    a[c] = rz[c] / pap[c];
+                }
+            }
+            for k in 0..kk {
+                for i in 0..alpha[k].len() {
+                    let c = i % M;
+                    if a[c] != 0.0 {
+                        alpha[k][i] += a[c] * p[k][i];
+                        rho[k][i] -= a[c] * ap[k][i];
+                    }
+                }
+            }
+            self.precondition::<M>(&rho, &mut y, &mut z, &mut tmp);
+            self.a_of_z::<M>(&y, &z, &mut az);
+            let rz_new = Self::dots::<M>(&rho, &z);
+            let mut beta = [0.0; M];
+            for c in 0..M {
+                if !live[c] {
+                    continue;
+                }
+                beta[c] = rz_new[c] / rz[c];
+                rz[c] = rz_new[c];
+                info[c].residual = (rz[c].max(0.0) / xx[c]).sqrt();
+                info[c].converged = rz[c] <= target[c];
+                if info[c].converged || info[c].iterations >= params.max_iter {
+                    live[c] = false;
+                }
+            }
+            for k in 0..kk {
+                for i in 0..p[k].len() {
+                    let c = i % M;
+                    p[k][i] = z[k][i] + beta[c] * p[k][i];
+                    ap[k][i] = az[k][i] + beta[c] * ap[k][i];
+                }
+            }
+        }
+        // Coefficients out, and x̃ = x − Dα in row order.
+        for (c, job) in jobs.iter_mut().enumerate() {
+            for (k, ak) in alpha.iter().enumerate() {
+                for (g, v) in job.alpha.values[k].iter_mut().enumerate() {
+                    *v = ak[g * M + c];
+                }
+            }
+        }
+        let codes = &layout.codes;
+        let mut outs: Vec<[&mut [f64]; M]> = Vec::new();
+        {
+            let mut iters: Vec<std::slice::ChunksMut<'_, f64>> = jobs
+                .iter_mut()
+                .map(|j| j.x_tilde.chunks_mut(ROWS))
+                .collect();
+            'rows: loop {
+                let mut chunk: [Option<&mut [f64]>; M] = std::array::from_fn(|_| None);
+                for (c, it) in iters.iter_mut().enumerate() {
+                    match it.next() {
+                        Some(s) => chunk[c] = Some(s),
+                        None => break 'rows,
+                    }
+                }
+                outs.push(chunk.map(|s| s.unwrap_or_default()));
+            }
+        }
+        outs.into_par_iter().enumerate().for_each(|(t, out)| {
+            let i0 = t * ROWS;
+            for r in 0..out[0].len() {
+                let i = i0 + r;
+                let mut fe = [0.0; M];
+                for k in 0..kk {
+                    let h = codes[k][i] as usize * M;
+                    for c in 0..M {
+                        fe[c] += alpha[k][h + c];
+                    }
+                }
+                for c in 0..M {
+                    out[c][r] = x[c][i] - fe[c];
+                }
+            }
+        });
+        info
+    }
+}
+
+/// Columns per block (each pass gathers from `M` interleaved vectors).
+pub const MAX_BLOCK: usize = 4;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixed_effects::{ColumnWork, Demeaner};
+
+    fn dim(codes: Vec<u32>) -> FeDim {
+        let n = codes.iter().max().map_or(0, |m| *m as usize + 1);
+        FeDim {
+            name: "d".into(),
+            codes,
+            levels: (0..n).map(|i| i.to_string()).collect(),
+        }
+    }
+
+    fn design(n: usize) -> (Vec<FeDim>, Vec<f64>, Vec<f64>) {
+        let a: Vec<u32> = (0..n).map(|i| (i * 7 % 23) as u32).collect();
+        let b: Vec<u32> = (0..n).map(|i| (i * 11 % 17) as u32).collect();
+        let c: Vec<u32> = (0..n).map(|i| ((i * i) % 41) as u32).collect();
+        let w: Vec<f64> = (0..n).map(|i| 0.3 + ((i * 13) % 7) as f64).collect();
+        let x: Vec<f64> = (0..n * 5)
+            .map(|k| ((k * 31) % 97) as f64 / 9.0 - 4.0)
+            .collect();
+        (vec![dim(a), dim(b), dim(c)], w, x)
+    }
+
+    #[test]
+    fn agrees_with_the_row_space_solver() {
+        let n = 400;
+        let (dims, w, x) = design(n);
+        let params = DemeanParams {
+            tol: 1e-13,
+            max_iter: 10_000,
+        };
+        let dm = Demeaner::new(&dims, &w);
+        let mut rows = vec![0.0; n * 5];
+        let mut work = ColumnWork::many(n, &dims, 5);
+        dm.demean_columns(&x, &mut rows, &mut work, &params);
+        let layout = Layout::new(&dims);
+        let eq = NormalEquations::new(&layout, &w);
+        let mut coef = vec![0.0; n * 5];
+        let mut alpha = Coefficients::many(&layout, 5);
+        let mut jobs: Vec<CoefJob<'_>> = x
+            .chunks(n)
+            .zip(coef.chunks_mut(n))
+            .zip(alpha.iter_mut())
+            .map(|((x, x_tilde), alpha)| CoefJob { x, x_tilde, alpha })
+            .collect();
+        let info = eq.solve(&mut jobs, &params);
+        assert!(info.iter().all(|i| i.converged), "{info:?}");
+        for (a, b) in coef.iter().zip(&rows) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
+        // the residual is orthogonal to every dummy
+        for d in &dims {
+            for g in 0..d.n_levels() {
+                for c in 0..5 {
+                    let s: f64 = (0..n)
+                        .filter(|&i| d.codes[i] == g as u32)
+                        .map(|i| w[i] * coef[c * n + i])
+                        .sum();
+                    assert!(s.abs() < 1e-9, "{s}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_threads_and_warm_starts_change_nothing_but_speed() {
+        let n = 400;
+        let (dims, w, x) = design(n);
+        let layout = Layout::new(&dims);
+        let eq = NormalEquations::new(&layout, &w);
+        let params = DemeanParams {
+            tol: 1e-12,
+            max_iter: 10_000,
+        };
+        let warm = || {
+            let mut a = Coefficients::many(&layout, 5);
+            for (j, aj) in a.iter_mut().enumerate() {
+                for (k, v) in aj.values.iter_mut().enumerate() {
+                    v.iter_mut()
+                        .enumerate()
+                        .for_each(|(g, v)| *v = ((g + j + k) % 5) as f64 * 0.01);
+                }
+            }
+            a
+        };
+        // column by column, one thread
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let mut single = vec![0.0; n * 5];
+        let mut single_alpha = warm();
+        let single_info: Vec<DemeanInfo> = one_thread.install(|| {
+            (0..5)
+                .map(|c| {
+                    eq.solve(
+                        &mut [CoefJob {
+                            x: &x[c * n..(c + 1) * n],
+                            x_tilde: &mut single[c * n..(c + 1) * n],
+                            alpha: &mut single_alpha[c],
+                        }],
+                        &params,
+                    )[0]
+                })
+                .collect()
+        });
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut joint = vec![0.0; n * 5];
+            let mut alpha = warm();
+            let info = pool.install(|| {
+                let mut jobs: Vec<CoefJob<'_>> = x
+                    .chunks(n)
+                    .zip(joint.chunks_mut(n))
+                    .zip(alpha.iter_mut())
+                    .map(|((x, x_tilde), alpha)| CoefJob { x, x_tilde, alpha })
+                    .collect();
+                eq.solve(&mut jobs, &params)
+            });
+            assert_eq!(info, single_info, "{threads} threads");
+            assert_eq!(joint, single, "{threads} threads");
+            assert_eq!(alpha, single_alpha);
+        }
+    }
+
+    #[test]
+    fn no_dimensions_and_one_dimension() {
+        let x = [1.0, 2.0, 3.0];
+        let layout = Layout::new(&[]);
+        let eq = NormalEquations::new(&layout, &[1.0, 1.0, 1.0]);
+        let mut xt = [0.0; 3];
+        let mut alpha = Coefficients::zeros(&layout);
+        eq.solve(
+            &mut [CoefJob {
+                x: &x,
+                x_tilde: &mut xt,
+                alpha: &mut alpha,
+            }],
+            &DemeanParams::default(),
+        );
+        assert_eq!(xt, x);
+        let dims = [dim(vec![0, 1, 1])];
+        let layout = Layout::new(&dims);
+        let eq = NormalEquations::new(&layout, &[1.0, 1.0, 3.0]);
+        let mut alpha = Coefficients::zeros(&layout);
+        let info = eq.solve(
+            &mut [CoefJob {
+                x: &x,
+                x_tilde: &mut xt,
+                alpha: &mut alpha,
+            }],
+            &DemeanParams::default(),
+        );
+        assert!(info[0].converged && info[0].iterations <= 1, "{info:?}");
+        assert!((xt[1] - (2.0 - 11.0 / 4.0)).abs() < 1e-14);
+    }
+}
