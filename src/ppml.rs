@@ -44,13 +44,62 @@ pub(crate) fn deviance(y: &[f64], mu: &[f64], pw: Option<&[f64]>) -> f64 {
         .map(|(c, (y, mu))| {
             let mut s = 0.0;
             for i in 0..y.len() {
-                let (yi, mi) = (y[i], mu[i]);
-                let term = if yi > 0.0 {
-                    yi * (yi / mi).ln() - (yi - mi)
+                s += pw.map_or(1.0, |w| w[c * CHUNK + i]) * deviance_term(y[i], mu[i]);
+            }
+            s
+        })
+        .collect();
+    2.0 * part.iter().sum::<f64>()
+}
+
+/// One observation's `y log(y/μ) − (y − μ)` (`μ` when `y = 0`).
+#[inline]
+fn deviance_term(y: f64, mu: f64) -> f64 {
+    if y > 0.0 {
+        y * (y / mu).ln() - (y - mu)
+    } else {
+        mu
+    }
+}
+
+/// The IRLS update of the linear predictor in one pass (eq. 9):
+/// `η = o + z − (z̃ − X̃β)`, `μ = exp(η)`, and the deviance at the new `μ`
+/// (summed in fixed chunks).
+#[allow(clippy::too_many_arguments)]
+fn step(
+    y: &[f64],
+    y_log_y: &[f64],
+    pw: Option<&[f64]>,
+    offset: &[f64],
+    z: &[f64],
+    z_tilde: &[f64],
+    x_tilde: &[f64],
+    beta: &[f64],
+    eta: &mut [f64],
+    mu: &mut [f64],
+) -> f64 {
+    let n = y.len();
+    let part: Vec<f64> = eta
+        .par_chunks_mut(CHUNK)
+        .zip(mu.par_chunks_mut(CHUNK))
+        .enumerate()
+        .map(|(c, (eta, mu))| {
+            let mut s = 0.0;
+            for (j, (e, m)) in eta.iter_mut().zip(mu.iter_mut()).enumerate() {
+                let i = c * CHUNK + j;
+                let mut xb = 0.0;
+                for (k, b) in beta.iter().enumerate() {
+                    xb += x_tilde[k * n + i] * b;
+                }
+                *e = offset[i] + z[i] - (z_tilde[i] - xb);
+                *m = e.exp();
+                // y log(y/μ) = y log y − y η: no logarithm per step.
+                let term = if y[i] > 0.0 {
+                    y_log_y[i] - y[i] * *e - (y[i] - *m)
                 } else {
-                    mi
+                    *m
                 };
-                s += pw.map_or(1.0, |w| w[c * CHUNK + i]) * term;
+                s += pw.map_or(1.0, |w| w[i]) * term;
             }
             s
         })
@@ -73,6 +122,10 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
     let mut mu: Vec<f64> = d.y.iter().map(|&y| 0.5 * (y + mean_y)).collect();
     let mut eta: Vec<f64> = mu.iter().map(|m| m.ln()).collect();
     let mut dev_old = deviance(&d.y, &mu, pw.as_deref());
+    let y_log_y: Vec<f64> =
+        d.y.par_iter()
+            .map(|&y| if y > 0.0 { y * y.ln() } else { 0.0 })
+            .collect();
 
     let mut p = d.p();
     // The rows laid out by level once; the fixed-effect coefficients of each
@@ -80,11 +133,12 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
     let layout = Layout::new(&d.fe);
     let mut xwork = Coefficients::many(&layout, p);
     let mut zwork = Coefficients::zeros(&layout);
+    // The normal equations' buffers, refilled with each step's weights.
+    let mut eq = NormalEquations::new(&layout, &vec![1.0; n]);
     let mut x_tilde = vec![0.0; n * p];
     let mut z = vec![0.0; n];
     let mut z_tilde = vec![0.0; n];
     let mut w = vec![0.0; n];
-    let mut resid = vec![0.0; n];
     let mut eta_new = vec![0.0; n];
     let mut mu_new = vec![0.0; n];
 
@@ -102,27 +156,41 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
 
     while iterations < options.max_iter {
         iterations += 1;
-        // Working weights and outcome (eqs. 6–7).
+        // Working weights and outcome (eqs. 6–7). After the first step the
+        // residual of the warm start, z − Dα, is z̃ plus the change in z.
+        let known = iterations > 1;
         w.par_iter_mut()
             .zip(z.par_iter_mut())
+            .zip(z_tilde.par_iter_mut())
             .enumerate()
-            .for_each(|(i, (wi, zi))| {
+            .for_each(|(i, ((wi, zi), zt))| {
                 *wi = pw.as_ref().map_or(1.0, |p| p[i]) * mu[i];
-                *zi = eta[i] - offset[i] + (d.y[i] - mu[i]) / mu[i];
+                let z_new = eta[i] - offset[i] + (d.y[i] - mu[i]) / mu[i];
+                if known {
+                    *zt += z_new - *zi;
+                }
+                *zi = z_new;
             });
-        let eq = NormalEquations::new(&layout, &w);
+        eq.reweight(&w);
         let infos = {
             let mut jobs = vec![CoefJob {
                 x: &z,
                 x_tilde: &mut z_tilde,
                 alpha: &mut zwork,
+                known_residual: known,
             }];
             if n > 0 {
+                // x̃ still holds x − Dα from the previous step.
                 jobs.extend(
                     d.x.chunks(n)
                         .zip(x_tilde.chunks_mut(n))
                         .zip(xwork.iter_mut())
-                        .map(|((x, x_tilde), alpha)| CoefJob { x, x_tilde, alpha }),
+                        .map(|((x, x_tilde), alpha)| CoefJob {
+                            x,
+                            x_tilde,
+                            alpha,
+                            known_residual: known,
+                        }),
                 );
             }
             eq.solve(&mut jobs, &inner)
@@ -163,28 +231,19 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
         } else {
             nalgebra::DVector::zeros(0)
         };
-        {
-            let xt = &x_tilde;
-            let b = &beta;
-            resid
-                .par_iter_mut()
-                .zip(eta_new.par_iter_mut())
-                .enumerate()
-                .for_each(|(i, (ri, ei))| {
-                    let mut xb = 0.0;
-                    for j in 0..p {
-                        xb += xt[j * n + i] * b[j];
-                    }
-                    *ri = z_tilde[i] - xb;
-                    // η = o + z − (z̃ − X̃β)  (eq. 9)
-                    *ei = offset[i] + z[i] - *ri;
-                });
-        }
-        mu_new
-            .par_iter_mut()
-            .zip(eta_new.par_iter())
-            .for_each(|(m, e)| *m = e.exp());
-        let mut dev_new = deviance(&d.y, &mu_new, pw.as_deref());
+        let beta_v: Vec<f64> = beta.iter().copied().collect();
+        let mut dev_new = step(
+            &d.y,
+            &y_log_y,
+            pw.as_deref(),
+            &offset,
+            &z,
+            &z_tilde,
+            &x_tilde,
+            &beta_v,
+            &mut eta_new,
+            &mut mu_new,
+        );
         // Step-halving while the deviance rises (or overflows).
         let mut halves = 0;
         while (!dev_new.is_finite() || dev_new > dev_old * (1.0 + 1e-12) + 1e-300)

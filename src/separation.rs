@@ -183,13 +183,19 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize)>
             x: &u,
             x_tilde: &mut u_tilde,
             alpha: &mut uwork,
+            known_residual: false,
         }];
         if n > 0 {
             jobs.extend(
                 d.x.chunks(n)
                     .zip(x_tilde.chunks_mut(n))
                     .zip(xwork.iter_mut())
-                    .map(|((x, x_tilde), alpha)| CoefJob { x, x_tilde, alpha }),
+                    .map(|((x, x_tilde), alpha)| CoefJob {
+                        x,
+                        x_tilde,
+                        alpha,
+                        known_residual: false,
+                    }),
             );
         }
         eq.solve(&mut jobs, &demean_params);
@@ -212,6 +218,7 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize)>
                     x: &u,
                     x_tilde: &mut u_tilde,
                     alpha: &mut uwork,
+                    known_residual: false,
                 }],
                 &demean_params,
             );

@@ -83,6 +83,9 @@ struct ByDim {
     others: Vec<u32>,
     /// Levels per task in the level-order passes.
     per_task: usize,
+    /// True if the rows already come in this order (`order[i] = i`, as for
+    /// the pair dimension of a panel sorted by pair): gathers become copies.
+    identity: bool,
 }
 
 impl Layout {
@@ -117,11 +120,13 @@ impl Layout {
                     }
                 }
                 let per_task = (ROWS * levels[d]).div_ceil(n.max(1)).max(1);
+                let identity = order.iter().enumerate().all(|(p, &i)| p == i as usize);
                 ByDim {
                     order,
                     start,
                     others,
                     per_task,
+                    identity,
                 }
             })
             .collect();
@@ -174,6 +179,10 @@ pub struct CoefJob<'a> {
     pub x_tilde: &'a mut [f64],
     /// Warm start in, solution out.
     pub alpha: &'a mut Coefficients,
+    /// True if `x_tilde` already holds `x − Dα` for the warm start `α` on
+    /// entry (as the previous solve of the same `x` left it, or updated by
+    /// the change in `x`): saves a pass over the rows. False: it is computed.
+    pub known_residual: bool,
 }
 
 /// The layout with one set of weights: the normal equations, ready to solve.
@@ -192,7 +201,7 @@ pub struct CoefJob<'a> {
 /// let mut alpha = Coefficients::zeros(&layout);
 /// let eq = NormalEquations::new(&layout, &w);
 /// let info = eq.solve(
-///     &mut [CoefJob { x: &x, x_tilde: &mut x_tilde, alpha: &mut alpha }],
+///     &mut [CoefJob { x: &x, x_tilde: &mut x_tilde, alpha: &mut alpha, known_residual: false }],
 ///     &DemeanParams::default(),
 /// );
 /// assert!(info[0].converged);
@@ -203,7 +212,8 @@ pub struct CoefJob<'a> {
 #[derive(Debug)]
 pub struct NormalEquations<'a> {
     layout: &'a Layout,
-    w: &'a [f64],
+    /// The weights in row order.
+    w: Vec<f64>,
     /// The weights in each dimension's sorted order.
     w_by: Vec<Vec<f64>>,
     /// `Δ_k`: the weight of each level.
@@ -219,8 +229,6 @@ enum Blocks {
     Below,
     /// `l > k`: the strictly upper blocks.
     Above,
-    /// `l ≠ k`.
-    Others,
 }
 
 impl Blocks {
@@ -228,7 +236,6 @@ impl Blocks {
         match self {
             Blocks::Below => l < k,
             Blocks::Above => l > k,
-            Blocks::Others => l != k,
         }
     }
 }
@@ -239,45 +246,49 @@ type Block = Vec<Vec<f64>>;
 
 impl<'a> NormalEquations<'a> {
     /// Lays out weights `w` (row order, one per row of `layout`).
-    pub fn new(layout: &'a Layout, w: &'a [f64]) -> Self {
-        let mut w_by = Vec::with_capacity(layout.by.len());
-        let mut diag = Vec::with_capacity(layout.by.len());
-        for (by, &lv) in layout.by.iter().zip(&layout.levels) {
-            let mut wk = vec![0.0; layout.n];
-            wk.par_chunks_mut(ROWS)
-                .zip(by.order.par_chunks(ROWS))
-                .for_each(|(wk, order)| {
-                    for (v, &i) in wk.iter_mut().zip(order) {
-                        *v = w[i as usize];
-                    }
-                });
-            let mut d = vec![0.0; lv];
-            d.par_chunks_mut(by.per_task)
+    pub fn new(layout: &'a Layout, w: &[f64]) -> Self {
+        let mut eq = NormalEquations {
+            layout,
+            w: vec![0.0; layout.n],
+            w_by: layout.by.iter().map(|_| vec![0.0; layout.n]).collect(),
+            diag: layout.levels.iter().map(|&l| vec![0.0; l]).collect(),
+            inv_diag: layout.levels.iter().map(|&l| vec![0.0; l]).collect(),
+        };
+        eq.reweight(w);
+        eq
+    }
+
+    /// Replaces the weights, reusing the buffers (IRLS calls this once per
+    /// step: no allocation, no fresh pages).
+    pub fn reweight(&mut self, w: &[f64]) {
+        let layout = self.layout;
+        self.w.copy_from_slice(&w[..layout.n]);
+        for (k, by) in layout.by.iter().enumerate() {
+            let wk = &mut self.w_by[k];
+            if by.identity {
+                wk.copy_from_slice(&self.w);
+            } else {
+                wk.par_chunks_mut(ROWS)
+                    .zip(by.order.par_chunks(ROWS))
+                    .for_each(|(wk, order)| {
+                        for (v, &i) in wk.iter_mut().zip(order) {
+                            *v = w[i as usize];
+                        }
+                    });
+            }
+            let wk = &self.w_by[k];
+            self.diag[k]
+                .par_chunks_mut(by.per_task)
+                .zip(self.inv_diag[k].par_chunks_mut(by.per_task))
                 .enumerate()
-                .for_each(|(t, d)| {
+                .for_each(|(t, (d, inv))| {
                     let g0 = t * by.per_task;
-                    for (gi, dg) in d.iter_mut().enumerate() {
+                    for (gi, (dg, ig)) in d.iter_mut().zip(inv).enumerate() {
                         let g = g0 + gi;
                         *dg = wk[by.start[g]..by.start[g + 1]].iter().sum();
+                        *ig = if *dg > 0.0 { 1.0 / *dg } else { 0.0 };
                     }
                 });
-            w_by.push(wk);
-            diag.push(d);
-        }
-        let inv_diag = diag
-            .iter()
-            .map(|d| {
-                d.iter()
-                    .map(|&v| if v > 0.0 { 1.0 / v } else { 0.0 })
-                    .collect()
-            })
-            .collect();
-        NormalEquations {
-            layout,
-            w,
-            w_by,
-            diag,
-            inv_diag,
         }
     }
 
@@ -390,6 +401,22 @@ impl<'a> NormalEquations<'a> {
             });
     }
 
+    /// `r = x − Dα` in row order, for one column.
+    fn residual(&self, x: &[f64], alpha: &[Vec<f64>], r: &mut [f64]) {
+        let codes = &self.layout.codes;
+        r.par_chunks_mut(ROWS).enumerate().for_each(|(t, r)| {
+            let i0 = t * ROWS;
+            for (j, ri) in r.iter_mut().enumerate() {
+                let i = i0 + j;
+                let mut fe = 0.0;
+                for (a, c) in alpha.iter().zip(codes) {
+                    fe += a[c[i] as usize];
+                }
+                *ri = x[i] - fe;
+            }
+        });
+    }
+
     /// `b_k = D_k'W x` for every dimension, columns interleaved.
     fn rhs<const M: usize>(&self, x: [&[f64]; M]) -> Block {
         let mut b = self.zeros::<M>();
@@ -404,7 +431,11 @@ impl<'a> NormalEquations<'a> {
                         let g = g0 + gi;
                         let mut acc = [0.0; M];
                         for pos in by.start[g]..by.start[g + 1] {
-                            let i = by.order[pos] as usize;
+                            let i = if by.identity {
+                                pos
+                            } else {
+                                by.order[pos] as usize
+                            };
                             for c in 0..M {
                                 acc[c] += wk[pos] * x[c][i];
                             }
@@ -485,7 +516,7 @@ impl<'a> NormalEquations<'a> {
 
     /// `‖x‖²_W` per column, summed in fixed row chunks.
     fn norms<const M: usize>(&self, x: [&[f64]; M]) -> [f64; M] {
-        let w = self.w;
+        let w = &self.w;
         let parts: Vec<[f64; M]> = (0..w.len().div_ceil(ROWS))
             .into_par_iter()
             .map(|t| {
@@ -538,20 +569,18 @@ impl<'a> NormalEquations<'a> {
                 }
             }
         }
-        // ρ = b − Aα
-        let mut rho = self.rhs::<M>(x);
-        let mut tmp = self.zeros::<M>();
-        if alpha.iter().any(|a| a.iter().any(|&v| v != 0.0)) {
-            for k in 0..kk {
-                self.pass::<M>(k, &alpha, Blocks::Others, &mut tmp[k]);
-                for (g, &d) in self.diag[k].iter().enumerate() {
-                    for c in 0..M {
-                        let i = g * M + c;
-                        rho[k][i] -= d * alpha[k][i] + tmp[k][i];
-                    }
-                }
+        // ρ = b − Aα = D'W(x − Dα): the residual of the warm start, in row
+        // order (given, or one pass), then summed by level.
+        for job in jobs.iter_mut() {
+            if !job.known_residual {
+                self.residual(job.x, &job.alpha.values, job.x_tilde);
             }
         }
+        let mut rho = {
+            let r: [&[f64]; M] = std::array::from_fn(|c| &*jobs[c].x_tilde);
+            self.rhs::<M>(r)
+        };
+        let mut tmp = self.zeros::<M>();
         let mut y = self.zeros::<M>();
         let mut z = self.zeros::<M>();
         let mut az = self.zeros::<M>();
@@ -713,7 +742,12 @@ mod tests {
             .chunks(n)
             .zip(coef.chunks_mut(n))
             .zip(alpha.iter_mut())
-            .map(|((x, x_tilde), alpha)| CoefJob { x, x_tilde, alpha })
+            .map(|((x, x_tilde), alpha)| CoefJob {
+                x,
+                x_tilde,
+                alpha,
+                known_residual: false,
+            })
             .collect();
         let info = eq.solve(&mut jobs, &params);
         assert!(info.iter().all(|i| i.converged), "{info:?}");
@@ -770,6 +804,7 @@ mod tests {
                             x: &x[c * n..(c + 1) * n],
                             x_tilde: &mut single[c * n..(c + 1) * n],
                             alpha: &mut single_alpha[c],
+                            known_residual: false,
                         }],
                         &params,
                     )[0]
@@ -788,7 +823,12 @@ mod tests {
                     .chunks(n)
                     .zip(joint.chunks_mut(n))
                     .zip(alpha.iter_mut())
-                    .map(|((x, x_tilde), alpha)| CoefJob { x, x_tilde, alpha })
+                    .map(|((x, x_tilde), alpha)| CoefJob {
+                        x,
+                        x_tilde,
+                        alpha,
+                        known_residual: false,
+                    })
                     .collect();
                 eq.solve(&mut jobs, &params)
             });
@@ -810,6 +850,7 @@ mod tests {
                 x: &x,
                 x_tilde: &mut xt,
                 alpha: &mut alpha,
+                known_residual: false,
             }],
             &DemeanParams::default(),
         );
@@ -823,6 +864,7 @@ mod tests {
                 x: &x,
                 x_tilde: &mut xt,
                 alpha: &mut alpha,
+                known_residual: false,
             }],
             &DemeanParams::default(),
         );
