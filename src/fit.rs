@@ -291,15 +291,19 @@ pub(crate) fn fit_design(
     let mut d = separation::prune(d, options.drop_singletons, sep);
     let mut relu_iterations = 0;
     let mut relu_dropped = 0;
+    let mut layout = None;
     if estimator == Estimator::Ppml && sep.relu {
         loop {
             if d.n() == 0 {
                 break;
             }
-            let (separated, iters) = separation::relu(&d, separation::ReluParams::default())?;
+            let (separated, iters, built) =
+                separation::relu(&d, separation::ReluParams::default())?;
             relu_iterations += iters;
             let k = separated.iter().filter(|s| **s).count();
             if k == 0 {
+                // The sample is final: IRLS reuses the check's layout.
+                layout = built;
                 break;
             }
             relu_dropped += k;
@@ -338,7 +342,7 @@ pub(crate) fn fit_design(
         ));
     }
     let mut fit = match estimator {
-        Estimator::Ppml => crate::ppml::estimate(d, formula, options)?,
+        Estimator::Ppml => crate::ppml::estimate(d, formula, options, layout)?,
         Estimator::Ols => crate::ols::estimate(d, formula, options)?,
     };
     fit.offset_name = options.offset.clone();

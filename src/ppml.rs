@@ -107,8 +107,14 @@ fn step(
     2.0 * part.iter().sum::<f64>()
 }
 
-/// IRLS on a pruned design.
-pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -> Result<Fit> {
+/// IRLS on a pruned design; `layout` is the design's rows laid out by level
+/// if already built (by the separation check), else it is built here.
+pub(crate) fn estimate(
+    mut d: Design,
+    formula: &Formula,
+    options: &FitOptions,
+    layout: Option<Layout>,
+) -> Result<Fit> {
     let start = Instant::now();
     let n = d.n();
     let pw: Option<Vec<f64>> = d.weights.clone();
@@ -130,7 +136,7 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
     let mut p = d.p();
     // The rows laid out by level once; the fixed-effect coefficients of each
     // column carry over between iterations as warm starts.
-    let layout = Layout::new(&d.fe);
+    let layout = layout.unwrap_or_else(|| Layout::new(&d.fe));
     let mut xwork = Coefficients::many(&layout, p);
     let mut zwork = Coefficients::zeros(&layout);
     // The normal equations' buffers, refilled with each step's weights.

@@ -148,14 +148,15 @@ impl Default for ReluParams {
     }
 }
 
-/// The ReLU method: returns `(separated, iterations)` where `separated[i]` is
-/// true for the observations found separated by the regressors (and fixed
-/// effects together).
-pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize)> {
+/// The ReLU method: returns `(separated, iterations, layout)` where
+/// `separated[i]` is true for the observations found separated by the
+/// regressors (and fixed effects together), and `layout` the rows laid out
+/// by level if the check built it (IRLS reuses it when nothing was dropped).
+pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize, Option<Layout>)> {
     let n = d.n();
     let boundary: Vec<bool> = d.y.iter().map(|&y| y == 0.0).collect();
     if !boundary.iter().any(|&b| b) || (d.p() == 0 && d.fe.is_empty()) {
-        return Ok((vec![false; n], 0));
+        return Ok((vec![false; n], 0, None));
     }
     let w: Vec<f64> = boundary
         .iter()
@@ -247,7 +248,7 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize)>
         }
         if all_nonneg {
             let sep = (0..n).map(|i| boundary[i] && z[i] > 0.0).collect();
-            return Ok((sep, iter));
+            return Ok((sep, iter, Some(layout)));
         }
         for i in 0..n {
             if boundary[i] {
@@ -255,5 +256,5 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize)>
             }
         }
     }
-    Ok((vec![false; n], params.max_iter))
+    Ok((vec![false; n], params.max_iter, Some(layout)))
 }

@@ -95,6 +95,7 @@ impl Layout {
         let k = dims.len();
         let levels: Vec<usize> = dims.iter().map(FeDim::n_levels).collect();
         let by = (0..k)
+            .into_par_iter()
             .map(|d| {
                 let codes = &dims[d].codes;
                 let mut start = vec![0usize; levels[d] + 1];
