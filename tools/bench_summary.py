@@ -46,7 +46,10 @@ def collect(root, newer_than=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--criterion", default="target/criterion")
+    ap.add_argument(
+        "--criterion",
+        default=os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "criterion"),
+    )
     ap.add_argument("--baseline", default="benches/baseline.json")
     ap.add_argument("--newer-than", default=None)
     ap.add_argument("--write-baseline", default=None)
