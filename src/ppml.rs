@@ -185,20 +185,8 @@ pub(crate) fn estimate(
                 alpha: &mut zwork,
                 known_residual: known,
             }];
-            if n > 0 {
-                // x̃ still holds x − Dα from the previous step.
-                jobs.extend(
-                    d.x.chunks(n)
-                        .zip(x_tilde.chunks_mut(n))
-                        .zip(xwork.iter_mut())
-                        .map(|((x, x_tilde), alpha)| CoefJob {
-                            x,
-                            x_tilde,
-                            alpha,
-                            known_residual: known,
-                        }),
-                );
-            }
+            // x̃ still holds x − Dα from the previous step.
+            jobs.extend(CoefJob::columns(&d.x, &mut x_tilde, &mut xwork, known));
             eq.solve(&mut jobs, &inner)
         };
         sweeps += infos.iter().map(|i| i.iterations).sum::<usize>();
@@ -237,7 +225,6 @@ pub(crate) fn estimate(
         } else {
             nalgebra::DVector::zeros(0)
         };
-        let beta_v: Vec<f64> = beta.iter().copied().collect();
         let mut dev_new = step(
             &d.y,
             &y_log_y,
@@ -246,7 +233,7 @@ pub(crate) fn estimate(
             &z,
             &z_tilde,
             &x_tilde,
-            &beta_v,
+            beta.as_slice(),
             &mut eta_new,
             &mut mu_new,
         );

@@ -186,19 +186,7 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize, 
             alpha: &mut uwork,
             known_residual: false,
         }];
-        if n > 0 {
-            jobs.extend(
-                d.x.chunks(n)
-                    .zip(x_tilde.chunks_mut(n))
-                    .zip(xwork.iter_mut())
-                    .map(|((x, x_tilde), alpha)| CoefJob {
-                        x,
-                        x_tilde,
-                        alpha,
-                        known_residual: false,
-                    }),
-            );
-        }
+        jobs.extend(CoefJob::columns(&d.x, &mut x_tilde, &mut xwork, false));
         eq.solve(&mut jobs, &demean_params);
     }
     let xtx = linalg::xtwx(&x_tilde, n, Some(&w));

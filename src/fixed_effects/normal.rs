@@ -186,6 +186,28 @@ pub struct CoefJob<'a> {
     pub known_residual: bool,
 }
 
+impl<'a> CoefJob<'a> {
+    /// One job per column of the column-major `x` (`alpha.len()` columns),
+    /// writing into the matching column of `x_tilde`.
+    pub fn columns(
+        x: &'a [f64],
+        x_tilde: &'a mut [f64],
+        alpha: &'a mut [Coefficients],
+        known_residual: bool,
+    ) -> impl Iterator<Item = CoefJob<'a>> {
+        let n = x.len().checked_div(alpha.len()).unwrap_or(0).max(1);
+        x.chunks(n)
+            .zip(x_tilde.chunks_mut(n))
+            .zip(alpha.iter_mut())
+            .map(move |((x, x_tilde), alpha)| CoefJob {
+                x,
+                x_tilde,
+                alpha,
+                known_residual,
+            })
+    }
+}
+
 /// The layout with one set of weights: the normal equations, ready to solve.
 ///
 /// ```
@@ -739,17 +761,8 @@ mod tests {
         let eq = NormalEquations::new(&layout, &w);
         let mut coef = vec![0.0; n * 5];
         let mut alpha = Coefficients::many(&layout, 5);
-        let mut jobs: Vec<CoefJob<'_>> = x
-            .chunks(n)
-            .zip(coef.chunks_mut(n))
-            .zip(alpha.iter_mut())
-            .map(|((x, x_tilde), alpha)| CoefJob {
-                x,
-                x_tilde,
-                alpha,
-                known_residual: false,
-            })
-            .collect();
+        let mut jobs: Vec<CoefJob<'_>> =
+            CoefJob::columns(&x, &mut coef, &mut alpha, false).collect();
         let info = eq.solve(&mut jobs, &params);
         assert!(info.iter().all(|i| i.converged), "{info:?}");
         for (a, b) in coef.iter().zip(&rows) {
@@ -820,17 +833,8 @@ mod tests {
             let mut joint = vec![0.0; n * 5];
             let mut alpha = warm();
             let info = pool.install(|| {
-                let mut jobs: Vec<CoefJob<'_>> = x
-                    .chunks(n)
-                    .zip(joint.chunks_mut(n))
-                    .zip(alpha.iter_mut())
-                    .map(|((x, x_tilde), alpha)| CoefJob {
-                        x,
-                        x_tilde,
-                        alpha,
-                        known_residual: false,
-                    })
-                    .collect();
+                let mut jobs: Vec<CoefJob<'_>> =
+                    CoefJob::columns(&x, &mut joint, &mut alpha, false).collect();
                 eq.solve(&mut jobs, &params)
             });
             assert_eq!(info, single_info, "{threads} threads");
