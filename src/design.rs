@@ -5,9 +5,10 @@
 
 use crate::data::{Column, Factor, Frame, MISSING_CODE};
 use crate::error::{Error, Location, Result};
-use crate::fixed_effects::{subset_columns, subset_vec, FeDim};
+use crate::fixed_effects::{subset_vec, FeDim};
 use crate::formula::Formula;
 use crate::sample::RowStatus;
+use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -59,23 +60,67 @@ impl Design {
     /// Keeps the observations where `keep` is true, marking the others in
     /// `status` with `reason`.
     pub fn subset(&self, keep: &[bool], reason: RowStatus) -> Design {
+        let why: Vec<Option<RowStatus>> = keep.iter().map(|&k| (!k).then_some(reason)).collect();
+        self.subset_why(keep, &why)
+    }
+
+    /// Keeps the observations where `keep` is true, marking each other one
+    /// in `status` with its own reason `why[i]`. The columns are copied in
+    /// parallel.
+    pub(crate) fn subset_why(&self, keep: &[bool], why: &[Option<RowStatus>]) -> Design {
         let n = self.n();
         let mut status = self.status.clone();
-        for (i, &k) in keep.iter().enumerate() {
-            if !k {
-                status[self.rows[i]] = reason;
+        for (&row, w) in self.rows.iter().zip(why) {
+            if let Some(r) = w {
+                status[row] = *r;
             }
         }
+        let p = self.p();
+        let ((rows, y), ((x, fe), (clusters, (weights, offset)))) = rayon::join(
+            || {
+                rayon::join(
+                    || subset_vec(&self.rows, keep),
+                    || subset_vec(&self.y, keep),
+                )
+            },
+            || {
+                rayon::join(
+                    || {
+                        rayon::join(
+                            || {
+                                (0..p)
+                                    .into_par_iter()
+                                    .map(|j| subset_vec(&self.x[j * n..(j + 1) * n], keep))
+                                    .collect::<Vec<Vec<f64>>>()
+                                    .concat()
+                            },
+                            || self.fe.par_iter().map(|d| d.subset(keep)).collect(),
+                        )
+                    },
+                    || {
+                        rayon::join(
+                            || self.clusters.par_iter().map(|d| d.subset(keep)).collect(),
+                            || {
+                                rayon::join(
+                                    || self.weights.as_ref().map(|w| subset_vec(w, keep)),
+                                    || self.offset.as_ref().map(|o| subset_vec(o, keep)),
+                                )
+                            },
+                        )
+                    },
+                )
+            },
+        );
         Design {
             n_full: self.n_full,
-            rows: subset_vec(&self.rows, keep),
-            y: subset_vec(&self.y, keep),
-            x: subset_columns(&self.x, n, keep),
+            rows,
+            y,
+            x,
             x_names: self.x_names.clone(),
-            fe: self.fe.iter().map(|d| d.subset(keep)).collect(),
-            weights: self.weights.as_ref().map(|w| subset_vec(w, keep)),
-            offset: self.offset.as_ref().map(|o| subset_vec(o, keep)),
-            clusters: self.clusters.iter().map(|d| d.subset(keep)).collect(),
+            fe,
+            weights,
+            offset,
+            clusters,
             status,
         }
     }

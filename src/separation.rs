@@ -16,6 +16,8 @@ use crate::error::Result;
 use crate::fixed_effects::{CoefJob, Coefficients, DemeanParams, Layout, NormalEquations};
 use crate::linalg;
 use crate::sample::RowStatus;
+use rayon::prelude::*;
+use std::borrow::Cow;
 
 /// Which separation checks to run (PPML).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,86 +47,103 @@ impl Separation {
     }
 }
 
-/// Marks singletons (iteratively, across all dimensions) as `false` in `keep`.
-/// Returns true if anything was dropped.
-pub(crate) fn mark_singletons(d: &Design, keep: &mut [bool]) -> bool {
-    let mut any = false;
-    loop {
-        let mut changed = false;
-        for dim in &d.fe {
+/// Per level of every dimension, over the rows still kept: the number of
+/// rows, and (for the separation check) whether any has a positive outcome.
+/// Dimensions are counted in parallel; each count is one sequential loop.
+fn level_counts(d: &Design, keep: &[bool]) -> Vec<(Vec<u32>, Vec<bool>)> {
+    d.fe.par_iter()
+        .map(|dim| {
             let mut count = vec![0u32; dim.n_levels()];
-            for (i, &g) in dim.codes.iter().enumerate() {
-                if keep[i] {
+            let mut positive = vec![false; dim.n_levels()];
+            for ((&g, &k), &y) in dim.codes.iter().zip(keep).zip(&d.y) {
+                if k {
                     count[g as usize] += 1;
+                    positive[g as usize] |= y > 0.0;
                 }
             }
-            for (i, &g) in dim.codes.iter().enumerate() {
-                if keep[i] && count[g as usize] == 1 {
-                    keep[i] = false;
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            return any;
-        }
-        any = true;
-    }
+            (count, positive)
+        })
+        .collect()
 }
 
-/// Marks observations in fixed-effect levels whose outcome is all zero.
-pub(crate) fn mark_fe_separated(d: &Design, keep: &mut [bool]) -> bool {
+/// Marks (as `false` in `keep`, with `reason`) every kept row that one of
+/// its levels condemns, judged on the counts at entry; repeated until a
+/// round marks nothing. Returns true if anything was marked. Marking all
+/// dimensions against the same counts and repeating reaches the same fixed
+/// point as going dimension by dimension: the largest subset in which no
+/// level is condemned.
+fn mark_until_stable(
+    d: &Design,
+    keep: &mut [bool],
+    why: &mut [Option<RowStatus>],
+    reason: RowStatus,
+    condemned: impl Fn(u32, bool) -> bool + Sync,
+) -> bool {
     let mut any = false;
     loop {
-        let mut changed = false;
-        for dim in &d.fe {
-            let mut total = vec![0.0f64; dim.n_levels()];
-            let mut seen = vec![false; dim.n_levels()];
-            for (i, &g) in dim.codes.iter().enumerate() {
-                if keep[i] {
-                    total[g as usize] += d.y[i];
-                    seen[g as usize] = true;
+        let counts = level_counts(d, keep);
+        let marked: usize = keep
+            .par_chunks_mut(CHUNK)
+            .zip(why.par_chunks_mut(CHUNK))
+            .enumerate()
+            .map(|(t, (keep, why))| {
+                let mut marked = 0;
+                for (j, (k, w)) in keep.iter_mut().zip(why).enumerate() {
+                    let i = t * CHUNK + j;
+                    if *k
+                        && d.fe.iter().zip(&counts).any(|(dim, (count, positive))| {
+                            let g = dim.codes[i] as usize;
+                            condemned(count[g], positive[g])
+                        })
+                    {
+                        *k = false;
+                        *w = Some(reason);
+                        marked += 1;
+                    }
                 }
-            }
-            for (i, &g) in dim.codes.iter().enumerate() {
-                if keep[i] && seen[g as usize] && total[g as usize] == 0.0 {
-                    keep[i] = false;
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
+                marked
+            })
+            .sum();
+        if marked == 0 {
             return any;
         }
         any = true;
     }
 }
 
-/// Drops singletons (if `singletons`) and, when `sep.fixed_effects`, the
-/// observations separated by a fixed effect, alternating until neither finds
-/// anything. Returns the pruned design.
-pub(crate) fn prune(mut d: Design, singletons: bool, sep: Separation) -> Design {
+/// Rows per task in the marking passes.
+const CHUNK: usize = 1 << 14;
+
+/// Drops singletons (if `singletons`: an observation alone in a level of
+/// some dimension, iteratively) and, when `sep.fixed_effects`, the
+/// observations in a level whose outcome is all zero, alternating until
+/// neither finds anything; each dropped row's status says which rule dropped
+/// it (separation first, as it is checked first). Returns the pruned design,
+/// copied once.
+pub(crate) fn prune(d: Design, singletons: bool, sep: Separation) -> Design {
+    let n = d.n();
+    let mut keep = vec![true; n];
+    let mut why: Vec<Option<RowStatus>> = vec![None; n];
+    let mut any = false;
     loop {
-        let n = d.n();
-        let mut changed = false;
         if sep.fixed_effects {
-            let mut keep = vec![true; n];
-            if mark_fe_separated(&d, &mut keep) {
-                d = d.subset(&keep, RowStatus::Separated);
-                changed = true;
-            }
+            any |= mark_until_stable(&d, &mut keep, &mut why, RowStatus::Separated, |c, pos| {
+                c > 0 && !pos
+            });
         }
-        if singletons {
-            let mut keep = vec![true; d.n()];
-            if mark_singletons(&d, &mut keep) {
-                d = d.subset(&keep, RowStatus::Singleton);
-                changed = true;
-            }
-        }
-        if !changed {
-            return d;
+        // Separation is at its fixed point here; if dropping singletons
+        // changes nothing, so are both.
+        let dropped = singletons
+            && mark_until_stable(&d, &mut keep, &mut why, RowStatus::Singleton, |c, _| c == 1);
+        any |= dropped;
+        if !dropped || !sep.fixed_effects {
+            break;
         }
     }
+    if !any {
+        return d;
+    }
+    d.subset_why(&keep, &why)
 }
 
 /// Parameters of the ReLU separation test.
@@ -192,12 +211,18 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize, 
     let xtx = linalg::xtwx(&x_tilde, n, Some(&w));
     let raw: Vec<f64> = (0..p).map(|j| xtx[(j, j)].max(1e-300)).collect();
     let dropped = linalg::collinear_columns(&xtx, &raw, 1e-12);
-    let keep_cols: Vec<usize> = (0..p).filter(|j| !dropped.contains(j)).collect();
-    let mut xk = Vec::with_capacity(n * keep_cols.len());
-    for &j in &keep_cols {
-        xk.extend_from_slice(&x_tilde[j * n..(j + 1) * n]);
-    }
-    let xtx_k = linalg::xtwx(&xk, n, Some(&w));
+    // The regressors kept: all of them unless some are collinear here.
+    let (xk, xtx_k) = if dropped.is_empty() {
+        (Cow::Borrowed(&x_tilde[..]), xtx)
+    } else {
+        let mut xk = Vec::with_capacity(n * (p - dropped.len()));
+        for j in (0..p).filter(|j| !dropped.contains(j)) {
+            xk.extend_from_slice(&x_tilde[j * n..(j + 1) * n]);
+        }
+        let xtx_k = linalg::xtwx(&xk, n, Some(&w));
+        (Cow::Owned(xk), xtx_k)
+    };
+    let pk = p - dropped.len();
 
     let mut z = vec![0.0; n];
     for iter in 1..=params.max_iter {
@@ -212,37 +237,50 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize, 
                 &demean_params,
             );
         }
-        let beta = if keep_cols.is_empty() {
+        let beta = if pk == 0 {
             nalgebra::DVector::zeros(0)
         } else {
             linalg::solve_spd(&xtx_k, &linalg::xtwv(&xk, n, Some(&w), &u_tilde))?
         };
-        // z = u − residual = fitted value of the weighted regression.
-        for i in 0..n {
-            let mut xb = 0.0;
-            for (c, b) in beta.iter().enumerate() {
-                xb += xk[c * n + i] * b;
-            }
-            let resid = u_tilde[i] - xb;
-            z[i] = u[i] - resid;
-        }
-        let mut all_nonneg = true;
-        for i in 0..n {
-            if !boundary[i] || (z[i] > -0.1 * params.tol && z[i] < params.tol) {
-                z[i] = 0.0;
-            } else if z[i] < 0.0 {
-                all_nonneg = false;
-            }
-        }
-        if all_nonneg {
-            let sep = (0..n).map(|i| boundary[i] && z[i] > 0.0).collect();
+        // z = u − (ũ − X̃β), the fitted values of the weighted regression,
+        // set to zero where y > 0 and where within `tol` of zero; counted:
+        // the boundary rows where it is negative.
+        let (xk, beta) = (&xk[..], beta.as_slice());
+        let negative: usize = z
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .map(|(t, z)| {
+                let mut negative = 0;
+                for (j, zi) in z.iter_mut().enumerate() {
+                    let i = t * CHUNK + j;
+                    let mut xb = 0.0;
+                    for (c, b) in beta.iter().enumerate() {
+                        xb += xk[c * n + i] * b;
+                    }
+                    let fitted = u[i] - (u_tilde[i] - xb);
+                    *zi = if !boundary[i] || (fitted > -0.1 * params.tol && fitted < params.tol) {
+                        0.0
+                    } else {
+                        negative += usize::from(fitted < 0.0);
+                        fitted
+                    };
+                }
+                negative
+            })
+            .sum();
+        if negative == 0 {
+            // z is zero off the boundary: its positive rows are separated.
+            let sep = z.par_iter().map(|&z| z > 0.0).collect();
             return Ok((sep, iter, Some(layout)));
         }
-        for i in 0..n {
-            if boundary[i] {
-                u[i] = z[i].max(0.0);
-            }
-        }
+        u.par_iter_mut()
+            .zip(z.par_iter())
+            .zip(boundary.par_iter())
+            .for_each(|((u, &z), &b)| {
+                if b {
+                    *u = z.max(0.0);
+                }
+            });
     }
     Ok((vec![false; n], params.max_iter, Some(layout)))
 }

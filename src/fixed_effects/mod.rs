@@ -65,18 +65,6 @@ impl FeDim {
     }
 }
 
-/// Subsets a column-major `n × p` matrix to the rows where `keep` is true.
-pub(crate) fn subset_columns(x: &[f64], n: usize, keep: &[bool]) -> Vec<f64> {
-    let p = x.len().checked_div(n).unwrap_or(0);
-    let m = keep.iter().filter(|k| **k).count();
-    let mut out = Vec::with_capacity(m * p);
-    for j in 0..p {
-        let col = &x[j * n..(j + 1) * n];
-        out.extend(col.iter().zip(keep).filter(|(_, k)| **k).map(|(v, _)| *v));
-    }
-    out
-}
-
 /// Subsets a vector to the rows where `keep` is true.
 pub(crate) fn subset_vec<T: Copy>(v: &[T], keep: &[bool]) -> Vec<T> {
     v.iter()
