@@ -40,7 +40,7 @@ fn bench_demean(c: &mut Criterion) {
             let layout = Layout::new(&d.fe);
             let id = BenchmarkId::new(&case, format!("{n_fe}fe"));
             group.bench_function(id, |b| {
-                let eq = NormalEquations::new(&layout, &w);
+                let mut eq = NormalEquations::new(&layout, &w);
                 let mut x_tilde = vec![0.0; n];
                 let mut alpha = Coefficients::zeros(&layout);
                 b.iter(|| {

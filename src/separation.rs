@@ -182,7 +182,7 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize, 
         .map(|&b| if b { 1.0 } else { params.interior_weight })
         .collect();
     let layout = Layout::new(&d.fe);
-    let eq = NormalEquations::new(&layout, &w);
+    let mut eq = NormalEquations::new(&layout, &w);
     let demean_params = DemeanParams {
         tol: 1e-9,
         max_iter: 50_000,

@@ -222,7 +222,7 @@ impl<'a> CoefJob<'a> {
 /// let x = [1.0, 2.0, 3.0, 4.0, 5.0];
 /// let mut x_tilde = [0.0; 5];
 /// let mut alpha = Coefficients::zeros(&layout);
-/// let eq = NormalEquations::new(&layout, &w);
+/// let mut eq = NormalEquations::new(&layout, &w);
 /// let info = eq.solve(
 ///     &mut [CoefJob { x: &x, x_tilde: &mut x_tilde, alpha: &mut alpha, known_residual: false }],
 ///     &DemeanParams::default(),
@@ -243,6 +243,16 @@ pub struct NormalEquations<'a> {
     diag: Vec<Vec<f64>>,
     /// `Δ_k⁻¹` (0 for a level without weight).
     inv_diag: Vec<Vec<f64>>,
+    /// The CG vectors of a block, kept between solves (IRLS solves once per
+    /// step: fresh pages for them cost more than the passes that fill them).
+    scratch: Scratch,
+}
+
+/// The level vectors of one block solve: `α, ρ, y, z, Az, p, Ap` and a
+/// temporary, each `levels × M` per dimension.
+#[derive(Debug, Default)]
+struct Scratch {
+    blocks: [Block; 8],
 }
 
 /// Which other dimensions a pass sums over, relative to its target `k`.
@@ -276,6 +286,7 @@ impl<'a> NormalEquations<'a> {
             w_by: layout.by.iter().map(|_| vec![0.0; layout.n]).collect(),
             diag: layout.levels.iter().map(|&l| vec![0.0; l]).collect(),
             inv_diag: layout.levels.iter().map(|&l| vec![0.0; l]).collect(),
+            scratch: Scratch::default(),
         };
         eq.reweight(w);
         eq
@@ -320,25 +331,29 @@ impl<'a> NormalEquations<'a> {
     /// four that share every pass over the rows; each column's arithmetic is
     /// its own, so the results do not depend on the blocks or on the number
     /// of threads.
-    pub fn solve(&self, jobs: &mut [CoefJob<'_>], params: &DemeanParams) -> Vec<DemeanInfo> {
+    pub fn solve(&mut self, jobs: &mut [CoefJob<'_>], params: &DemeanParams) -> Vec<DemeanInfo> {
         let mut infos = Vec::with_capacity(jobs.len());
+        let mut scratch = std::mem::take(&mut self.scratch);
         for block in jobs.chunks_mut(MAX_BLOCK) {
+            let b = &mut scratch.blocks;
             infos.extend(match block.len() {
-                1 => self.solve_block::<1>(block, params).to_vec(),
-                2 => self.solve_block::<2>(block, params).to_vec(),
-                3 => self.solve_block::<3>(block, params).to_vec(),
-                _ => self.solve_block::<4>(block, params).to_vec(),
+                1 => self.solve_block::<1>(block, params, b).to_vec(),
+                2 => self.solve_block::<2>(block, params, b).to_vec(),
+                3 => self.solve_block::<3>(block, params, b).to_vec(),
+                _ => self.solve_block::<4>(block, params, b).to_vec(),
             });
         }
+        self.scratch = scratch;
         infos
     }
 
-    fn zeros<const M: usize>(&self) -> Block {
-        self.layout
-            .levels
-            .iter()
-            .map(|&l| vec![0.0; l * M])
-            .collect()
+    /// Sizes `v` for a block of `M` columns (zeros), reusing its allocation.
+    fn zeros_in<const M: usize>(&self, v: &mut Block) {
+        v.resize_with(self.layout.levels.len(), Vec::new);
+        for (vk, &l) in v.iter_mut().zip(&self.layout.levels) {
+            vk.clear();
+            vk.resize(l * M, 0.0);
+        }
     }
 
     /// `out[g·M + c] = Σ_{i ∈ g} w_i Σ_{l ∈ blocks} v[l][h_l(i)·M + c]` for every
@@ -440,9 +455,9 @@ impl<'a> NormalEquations<'a> {
         });
     }
 
-    /// `b_k = D_k'W x` for every dimension, columns interleaved.
-    fn rhs<const M: usize>(&self, x: [&[f64]; M]) -> Block {
-        let mut b = self.zeros::<M>();
+    /// `b_k = D_k'W x` for every dimension, columns interleaved, into `b`
+    /// (sized for the block).
+    fn rhs<const M: usize>(&self, x: [&[f64]; M], b: &mut Block) {
         for (k, bk) in b.iter_mut().enumerate() {
             let by = &self.layout.by[k];
             let wk = &self.w_by[k];
@@ -467,7 +482,6 @@ impl<'a> NormalEquations<'a> {
                     }
                 });
         }
-        b
     }
 
     /// The SGS preconditioner: `z = M⁻¹ ρ`, keeping the forward sweep's `y`.
@@ -566,6 +580,7 @@ impl<'a> NormalEquations<'a> {
         &self,
         jobs: &mut [CoefJob<'_>],
         params: &DemeanParams,
+        scratch: &mut [Block; 8],
     ) -> [DemeanInfo; M] {
         let layout = self.layout;
         let kk = layout.by.len();
@@ -583,8 +598,11 @@ impl<'a> NormalEquations<'a> {
         let x: [&[f64]; M] = std::array::from_fn(|c| jobs[c].x);
         let xx = self.norms::<M>(x);
         let target: [f64; M] = std::array::from_fn(|c| params.tol * params.tol * xx[c]);
+        for v in scratch.iter_mut() {
+            self.zeros_in::<M>(v);
+        }
+        let [alpha, rho, tmp, y, z, az, p, ap] = scratch;
         // α: the warm starts, interleaved.
-        let mut alpha = self.zeros::<M>();
         for (c, job) in jobs.iter().enumerate() {
             for (k, ak) in alpha.iter_mut().enumerate() {
                 for (g, &v) in job.alpha.values[k].iter().enumerate() {
@@ -599,19 +617,17 @@ impl<'a> NormalEquations<'a> {
                 self.residual(job.x, &job.alpha.values, job.x_tilde);
             }
         }
-        let mut rho = {
+        {
             let r: [&[f64]; M] = std::array::from_fn(|c| &*jobs[c].x_tilde);
-            self.rhs::<M>(r)
-        };
-        let mut tmp = self.zeros::<M>();
-        let mut y = self.zeros::<M>();
-        let mut z = self.zeros::<M>();
-        let mut az = self.zeros::<M>();
-        self.precondition::<M>(&rho, &mut y, &mut z, &mut tmp);
-        self.a_of_z::<M>(&y, &z, &mut az);
-        let mut p = z.clone();
-        let mut ap = az.clone();
-        let mut rz = Self::dots::<M>(&rho, &z);
+            self.rhs::<M>(r, rho);
+        }
+        self.precondition::<M>(rho, y, z, tmp);
+        self.a_of_z::<M>(y, z, az);
+        for k in 0..kk {
+            p[k].copy_from_slice(&z[k]);
+            ap[k].copy_from_slice(&az[k]);
+        }
+        let mut rz = Self::dots::<M>(rho, z);
         let mut live = [false; M];
         for c in 0..M {
             info[c].residual = if xx[c] > 0.0 {
@@ -623,7 +639,7 @@ impl<'a> NormalEquations<'a> {
             live[c] = !info[c].converged;
         }
         while live.iter().any(|&l| l) {
-            let pap = Self::dots::<M>(&p, &ap);
+            let pap = Self::dots::<M>(p, ap);
             let mut a = [0.0; M];
             for c in 0..M {
                 if !live[c] {
@@ -647,9 +663,9 @@ impl<'a> NormalEquations<'a> {
                     }
                 }
             }
-            self.precondition::<M>(&rho, &mut y, &mut z, &mut tmp);
-            self.a_of_z::<M>(&y, &z, &mut az);
-            let rz_new = Self::dots::<M>(&rho, &z);
+            self.precondition::<M>(rho, y, z, tmp);
+            self.a_of_z::<M>(y, z, az);
+            let rz_new = Self::dots::<M>(rho, z);
             let mut beta = [0.0; M];
             for c in 0..M {
                 if !live[c] {
@@ -758,7 +774,7 @@ mod tests {
         let mut work = ColumnWork::many(n, &dims, 5);
         dm.demean_columns(&x, &mut rows, &mut work, &params);
         let layout = Layout::new(&dims);
-        let eq = NormalEquations::new(&layout, &w);
+        let mut eq = NormalEquations::new(&layout, &w);
         let mut coef = vec![0.0; n * 5];
         let mut alpha = Coefficients::many(&layout, 5);
         let mut jobs: Vec<CoefJob<'_>> =
@@ -787,7 +803,7 @@ mod tests {
         let n = 400;
         let (dims, w, x) = design(n);
         let layout = Layout::new(&dims);
-        let eq = NormalEquations::new(&layout, &w);
+        let mut eq = NormalEquations::new(&layout, &w);
         let params = DemeanParams {
             tol: 1e-12,
             max_iter: 10_000,
@@ -847,7 +863,7 @@ mod tests {
     fn no_dimensions_and_one_dimension() {
         let x = [1.0, 2.0, 3.0];
         let layout = Layout::new(&[]);
-        let eq = NormalEquations::new(&layout, &[1.0, 1.0, 1.0]);
+        let mut eq = NormalEquations::new(&layout, &[1.0, 1.0, 1.0]);
         let mut xt = [0.0; 3];
         let mut alpha = Coefficients::zeros(&layout);
         eq.solve(
@@ -862,7 +878,7 @@ mod tests {
         assert_eq!(xt, x);
         let dims = [dim(vec![0, 1, 1])];
         let layout = Layout::new(&dims);
-        let eq = NormalEquations::new(&layout, &[1.0, 1.0, 3.0]);
+        let mut eq = NormalEquations::new(&layout, &[1.0, 1.0, 3.0]);
         let mut alpha = Coefficients::zeros(&layout);
         let info = eq.solve(
             &mut [CoefJob {
