@@ -291,6 +291,20 @@ fn encode_interaction(frame: &Frame, spec: &str, part: &str) -> Result<FeDim> {
     Ok(interact(spec, &refs))
 }
 
+/// True if every level occurs and each first occurs after the levels
+/// numbered before it.
+fn in_first_appearance_order(codes: &[u32], levels: usize) -> bool {
+    let mut next = 0u32;
+    for &c in codes {
+        if c == next {
+            next += 1;
+        } else if c > next {
+            return false;
+        }
+    }
+    next as usize == levels
+}
+
 /// Builds the design: reads the formula's columns from the frame, drops rows
 /// with a missing value (recorded as [`RowStatus::Missing`]) and encodes the
 /// fixed effects on the rows that remain.
@@ -324,18 +338,52 @@ pub fn build(frame: &Frame, formula: &Formula, spec: &DesignSpec) -> Result<Desi
         Some(o) => Some(numeric(frame, o, "offset")?),
         None => None,
     };
-    let fe_all: Vec<FeDim> = formula
+    // Every fixed effect and cluster variable, encoded in parallel; a
+    // cluster variable that is also a fixed effect (the pair, typically) is
+    // encoded once. Errors are reported in the order of the specification.
+    let normal = |spec: &str| spec.split('^').map(str::trim).collect::<Vec<_>>().join("^");
+    let fe_specs: Vec<String> = formula
         .fixed_effects
         .iter()
         .map(|fe| {
             let names: Vec<&str> = fe.factors.iter().map(|t| t.name.as_str()).collect();
-            encode_interaction(frame, &names.join("^"), "fixed effects")
+            names.join("^")
         })
+        .collect();
+    let encoded: Vec<Result<FeDim>> = fe_specs
+        .par_iter()
+        .map(|spec| encode_interaction(frame, spec, "fixed effects"))
+        .chain(spec.clusters.par_iter().map(|c| {
+            if fe_specs.iter().any(|f| normal(f) == normal(c)) {
+                // Encoded as a fixed effect (and any error reported there).
+                Ok(FeDim {
+                    name: c.clone(),
+                    codes: Vec::new(),
+                    levels: Vec::new(),
+                })
+            } else {
+                encode_interaction(frame, c, "cluster variables")
+            }
+        }))
+        .collect();
+    let mut encoded = encoded.into_iter();
+    let fe_all: Vec<FeDim> = encoded
+        .by_ref()
+        .take(fe_specs.len())
         .collect::<Result<_>>()?;
-    let cl_all: Vec<FeDim> = spec
-        .clusters
-        .iter()
-        .map(|c| encode_interaction(frame, c, "cluster variables"))
+    let cl_all: Vec<FeDim> = encoded
+        .map(|c| {
+            let c = c?;
+            Ok(
+                match fe_specs.iter().position(|f| normal(f) == normal(&c.name)) {
+                    Some(j) => FeDim {
+                        name: c.name,
+                        ..fe_all[j].clone()
+                    },
+                    None => c,
+                },
+            )
+        })
         .collect::<Result<_>>()?;
 
     // Missing values and non-positive weights.
@@ -384,16 +432,30 @@ pub fn build(frame: &Frame, formula: &Formula, spec: &DesignSpec) -> Result<Desi
     for c in &x_cols {
         x.extend(c.iter().zip(&keep).filter(|(_, k)| **k).map(|(v, _)| *v));
     }
+    // On the rows kept, levels numbered in order of first appearance (a
+    // dimension already so, on all rows, is kept as it is).
+    let complete = n == n_full;
+    let on_rows = |dims: Vec<FeDim>| -> Vec<FeDim> {
+        dims.into_par_iter()
+            .map(|d| {
+                if complete && in_first_appearance_order(&d.codes, d.n_levels()) {
+                    d
+                } else {
+                    d.subset(&keep)
+                }
+            })
+            .collect()
+    };
     Ok(Design {
         n_full,
         rows,
         y,
         x,
         x_names,
-        fe: fe_all.iter().map(|d| d.subset(&keep)).collect(),
+        fe: on_rows(fe_all),
         weights: w_all.map(|w| subset_vec(w, &keep)),
         offset: o_all.map(|o| subset_vec(o, &keep)),
-        clusters: cl_all.iter().map(|d| d.subset(&keep)).collect(),
+        clusters: on_rows(cl_all),
         status,
     })
 }
