@@ -144,7 +144,6 @@ pub(crate) fn estimate(
     let mut x_tilde = vec![0.0; n * p];
     let mut z = vec![0.0; n];
     let mut z_tilde = vec![0.0; n];
-    let mut w = vec![0.0; n];
     let mut eta_new = vec![0.0; n];
     let mut mu_new = vec![0.0; n];
 
@@ -165,7 +164,9 @@ pub(crate) fn estimate(
         // Working weights and outcome (eqs. 6–7). After the first step the
         // residual of the warm start, z − Dα, is z̃ plus the change in z.
         let known = iterations > 1;
-        w.par_iter_mut()
+        // The weights go straight into the normal equations' buffer.
+        eq.weights_mut()
+            .par_iter_mut()
             .zip(z.par_iter_mut())
             .zip(z_tilde.par_iter_mut())
             .enumerate()
@@ -177,7 +178,6 @@ pub(crate) fn estimate(
                 }
                 *zi = z_new;
             });
-        eq.reweight(&w);
         let infos = {
             let mut jobs = vec![CoefJob {
                 x: &z,
@@ -192,12 +192,13 @@ pub(crate) fn estimate(
         sweeps += infos.iter().map(|i| i.iterations).sum::<usize>();
 
         // X̃'WX̃ of this step; the first step's also judges collinearity.
+        let w = eq.weights();
         let mut xtx = None;
         if iterations == 1 && p > 0 {
             // Collinearity, judged on the first iteration's weights.
-            let first = linalg::xtwx(&x_tilde, n, Some(&w));
+            let first = linalg::xtwx(&x_tilde, n, Some(w));
             let raw: Vec<f64> = (0..p)
-                .map(|j| linalg::wdot(d.x_col(j), d.x_col(j), Some(&w)))
+                .map(|j| linalg::wdot(d.x_col(j), d.x_col(j), Some(w)))
                 .collect();
             let drop = linalg::collinear_columns(&first, &raw, options.collinearity_tol);
             if drop.is_empty() {
@@ -219,8 +220,8 @@ pub(crate) fn estimate(
 
         // Weighted least squares of z̃ on X̃ (eq. 8).
         beta = if p > 0 {
-            let xtx = xtx.unwrap_or_else(|| linalg::xtwx(&x_tilde, n, Some(&w)));
-            let xtz = linalg::xtwv(&x_tilde, n, Some(&w), &z_tilde);
+            let xtx = xtx.unwrap_or_else(|| linalg::xtwx(&x_tilde, n, Some(w)));
+            let xtz = linalg::xtwv(&x_tilde, n, Some(w), &z_tilde);
             linalg::solve_spd(&xtx, &xtz)?
         } else {
             nalgebra::DVector::zeros(0)
@@ -306,7 +307,7 @@ pub(crate) fn estimate(
             collinear,
             info,
             x_tilde,
-            w,
+            w: eq.weights().to_vec(),
             score_resid,
             eta,
         },

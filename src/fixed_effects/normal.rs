@@ -237,8 +237,12 @@ pub struct NormalEquations<'a> {
     layout: &'a Layout,
     /// The weights in row order.
     w: Vec<f64>,
-    /// The weights in each dimension's sorted order.
+    /// The weights in each dimension's sorted order (empty for a dimension
+    /// whose order is the rows': `w` serves).
     w_by: Vec<Vec<f64>>,
+    /// True when `w` changed since `w_by` and the diagonal were laid out
+    /// (the next solve lays them out first).
+    stale: bool,
     /// `Δ_k`: the weight of each level.
     diag: Vec<Vec<f64>>,
     /// `Δ_k⁻¹` (0 for a level without weight).
@@ -280,29 +284,63 @@ type Block = Vec<Vec<f64>>;
 impl<'a> NormalEquations<'a> {
     /// Lays out weights `w` (row order, one per row of `layout`).
     pub fn new(layout: &'a Layout, w: &[f64]) -> Self {
-        let mut eq = NormalEquations {
+        NormalEquations {
             layout,
-            w: vec![0.0; layout.n],
-            w_by: layout.by.iter().map(|_| vec![0.0; layout.n]).collect(),
+            w: w[..layout.n].to_vec(),
+            w_by: layout
+                .by
+                .iter()
+                .map(|by| {
+                    if by.identity {
+                        Vec::new()
+                    } else {
+                        vec![0.0; layout.n]
+                    }
+                })
+                .collect(),
+            stale: true,
             diag: layout.levels.iter().map(|&l| vec![0.0; l]).collect(),
             inv_diag: layout.levels.iter().map(|&l| vec![0.0; l]).collect(),
             scratch: Scratch::default(),
-        };
-        eq.reweight(w);
-        eq
+        }
     }
 
     /// Replaces the weights, reusing the buffers (IRLS calls this once per
     /// step: no allocation, no fresh pages).
     pub fn reweight(&mut self, w: &[f64]) {
+        let n = self.layout.n;
+        self.weights_mut().copy_from_slice(&w[..n]);
+    }
+
+    /// The weights in row order, to be replaced in place (as IRLS computes
+    /// them): saves [`Self::reweight`]'s copy. The next solve uses them.
+    pub fn weights_mut(&mut self) -> &mut [f64] {
+        self.stale = true;
+        &mut self.w
+    }
+
+    /// The weights in row order.
+    pub fn weights(&self) -> &[f64] {
+        &self.w
+    }
+
+    /// The weights in dimension `k`'s sorted order.
+    fn wk(&self, k: usize) -> &[f64] {
+        if self.layout.by[k].identity {
+            &self.w
+        } else {
+            &self.w_by[k]
+        }
+    }
+
+    /// Lays out the weights by level of each dimension, and the diagonal.
+    fn lay_out_weights(&mut self) {
         let layout = self.layout;
-        self.w.copy_from_slice(&w[..layout.n]);
+        let w = &self.w;
         for (k, by) in layout.by.iter().enumerate() {
-            let wk = &mut self.w_by[k];
-            if by.identity {
-                wk.copy_from_slice(&self.w);
-            } else {
-                wk.par_chunks_mut(ROWS)
+            if !by.identity {
+                self.w_by[k]
+                    .par_chunks_mut(ROWS)
                     .zip(by.order.par_chunks(ROWS))
                     .for_each(|(wk, order)| {
                         for (v, &i) in wk.iter_mut().zip(order) {
@@ -310,7 +348,7 @@ impl<'a> NormalEquations<'a> {
                         }
                     });
             }
-            let wk = &self.w_by[k];
+            let wk = if by.identity { w } else { &self.w_by[k] };
             self.diag[k]
                 .par_chunks_mut(by.per_task)
                 .zip(self.inv_diag[k].par_chunks_mut(by.per_task))
@@ -324,6 +362,7 @@ impl<'a> NormalEquations<'a> {
                     }
                 });
         }
+        self.stale = false;
     }
 
     /// Solves for every job: on return `alpha` holds the coefficients and
@@ -332,6 +371,9 @@ impl<'a> NormalEquations<'a> {
     /// its own, so the results do not depend on the blocks or on the number
     /// of threads.
     pub fn solve(&mut self, jobs: &mut [CoefJob<'_>], params: &DemeanParams) -> Vec<DemeanInfo> {
+        if self.stale {
+            self.lay_out_weights();
+        }
         let mut infos = Vec::with_capacity(jobs.len());
         let mut scratch = std::mem::take(&mut self.scratch);
         for block in jobs.chunks_mut(MAX_BLOCK) {
@@ -373,7 +415,7 @@ impl<'a> NormalEquations<'a> {
                 // time added in dimension order (as the fixed-size arms do).
                 let by = &self.layout.by[k];
                 let km1 = self.layout.by.len() - 1;
-                let wk = &self.w_by[k];
+                let wk = self.wk(k);
                 out.par_chunks_mut(by.per_task * M)
                     .enumerate()
                     .for_each(|(t, out)| {
@@ -412,7 +454,7 @@ impl<'a> NormalEquations<'a> {
     ) {
         let by = &self.layout.by[k];
         let km1 = self.layout.by.len() - 1;
-        let wk = &self.w_by[k];
+        let wk = self.wk(k);
         out.par_chunks_mut(by.per_task * M)
             .enumerate()
             .for_each(|(t, out)| {
@@ -460,7 +502,7 @@ impl<'a> NormalEquations<'a> {
     fn rhs<const M: usize>(&self, x: [&[f64]; M], b: &mut Block) {
         for (k, bk) in b.iter_mut().enumerate() {
             let by = &self.layout.by[k];
-            let wk = &self.w_by[k];
+            let wk = self.wk(k);
             bk.par_chunks_mut(by.per_task * M)
                 .enumerate()
                 .for_each(|(t, out)| {
