@@ -282,11 +282,12 @@ impl Blocks {
 type Block = Vec<Vec<f64>>;
 
 impl<'a> NormalEquations<'a> {
-    /// Lays out weights `w` (row order, one per row of `layout`).
+    /// Lays out weights `w` (row order, one per row of `layout`; a layout
+    /// without dimensions takes any number of rows).
     pub fn new(layout: &'a Layout, w: &[f64]) -> Self {
         NormalEquations {
             layout,
-            w: w[..layout.n].to_vec(),
+            w: w.to_vec(),
             w_by: layout
                 .by
                 .iter()
@@ -305,11 +306,10 @@ impl<'a> NormalEquations<'a> {
         }
     }
 
-    /// Replaces the weights, reusing the buffers (IRLS calls this once per
-    /// step: no allocation, no fresh pages).
+    /// Replaces the weights (as many as given to [`Self::new`]), reusing the
+    /// buffers.
     pub fn reweight(&mut self, w: &[f64]) {
-        let n = self.layout.n;
-        self.weights_mut().copy_from_slice(&w[..n]);
+        self.weights_mut().copy_from_slice(w);
     }
 
     /// The weights in row order, to be replaced in place (as IRLS computes
@@ -801,6 +801,28 @@ mod tests {
             .map(|k| ((k * 31) % 97) as f64 / 9.0 - 4.0)
             .collect();
         (vec![dim(a), dim(b), dim(c)], w, x)
+    }
+
+    #[test]
+    fn without_dimensions_the_weights_and_columns_pass_through() {
+        let layout = Layout::new(&[]);
+        let mut eq = NormalEquations::new(&layout, &[1.0, 2.0, 3.0]);
+        assert_eq!(eq.weights(), &[1.0, 2.0, 3.0]);
+        eq.weights_mut()[1] = 5.0;
+        let x = [4.0, 5.0, 6.0];
+        let mut x_tilde = [0.0; 3];
+        let mut alpha = Coefficients::zeros(&layout);
+        eq.solve(
+            &mut [CoefJob {
+                x: &x,
+                x_tilde: &mut x_tilde,
+                alpha: &mut alpha,
+                known_residual: false,
+            }],
+            &DemeanParams::default(),
+        );
+        assert_eq!(x_tilde, x);
+        assert_eq!(eq.weights(), &[1.0, 5.0, 3.0]);
     }
 
     #[test]
