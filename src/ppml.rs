@@ -70,7 +70,7 @@ fn step(
     y: &[f64],
     y_log_y: &[f64],
     pw: Option<&[f64]>,
-    offset: &[f64],
+    offset: Option<&[f64]>,
     z: &[f64],
     z_tilde: &[f64],
     x_tilde: &[f64],
@@ -91,7 +91,7 @@ fn step(
                 for (k, b) in beta.iter().enumerate() {
                     xb += x_tilde[k * n + i] * b;
                 }
-                *e = offset[i] + z[i] - (z_tilde[i] - xb);
+                *e = offset.map_or(0.0, |o| o[i]) + z[i] - (z_tilde[i] - xb);
                 *m = e.exp();
                 // y log(y/μ) = y log y − y η: no logarithm per step.
                 let term = if y[i] > 0.0 {
@@ -118,7 +118,8 @@ pub(crate) fn estimate(
     let start = Instant::now();
     let n = d.n();
     let pw: Option<Vec<f64>> = d.weights.clone();
-    let offset: Vec<f64> = d.offset.clone().unwrap_or_else(|| vec![0.0; n]);
+    // The offset (none: zero, and nothing to read).
+    let offset: Option<Vec<f64>> = d.offset.clone();
     let sum_pw: f64 = pw.as_ref().map_or(n as f64, |w| w.iter().sum());
     let mean_y: f64 = match &pw {
         Some(w) => d.y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / sum_pw,
@@ -172,7 +173,8 @@ pub(crate) fn estimate(
             .enumerate()
             .for_each(|(i, ((wi, zi), zt))| {
                 *wi = pw.as_ref().map_or(1.0, |p| p[i]) * mu[i];
-                let z_new = eta[i] - offset[i] + (d.y[i] - mu[i]) / mu[i];
+                let o = offset.as_ref().map_or(0.0, |o| o[i]);
+                let z_new = eta[i] - o + (d.y[i] - mu[i]) / mu[i];
                 if known {
                     *zt += z_new - *zi;
                 }
@@ -230,7 +232,7 @@ pub(crate) fn estimate(
             &d.y,
             &y_log_y,
             pw.as_deref(),
-            &offset,
+            offset.as_deref(),
             &z,
             &z_tilde,
             &x_tilde,

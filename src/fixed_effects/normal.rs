@@ -389,11 +389,12 @@ impl<'a> NormalEquations<'a> {
         infos
     }
 
-    /// Sizes `v` for a block of `M` columns (zeros), reusing its allocation.
-    fn zeros_in<const M: usize>(&self, v: &mut Block) {
+    /// Sizes `v` for a block of `M` columns, reusing its allocation. The
+    /// contents are left as they are: every vector of a block solve is
+    /// written in full before it is read.
+    fn size_for<const M: usize>(&self, v: &mut Block) {
         v.resize_with(self.layout.levels.len(), Vec::new);
         for (vk, &l) in v.iter_mut().zip(&self.layout.levels) {
-            vk.clear();
             vk.resize(l * M, 0.0);
         }
     }
@@ -641,7 +642,7 @@ impl<'a> NormalEquations<'a> {
         let xx = self.norms::<M>(x);
         let target: [f64; M] = std::array::from_fn(|c| params.tol * params.tol * xx[c]);
         for v in scratch.iter_mut() {
-            self.zeros_in::<M>(v);
+            self.size_for::<M>(v);
         }
         let [alpha, rho, tmp, y, z, az, p, ap] = scratch;
         // α: the warm starts, interleaved.
