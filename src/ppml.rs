@@ -222,8 +222,10 @@ pub(crate) fn estimate(
 
         // Weighted least squares of z̃ on X̃ (eq. 8).
         beta = if p > 0 {
-            let xtx = xtx.unwrap_or_else(|| linalg::xtwx(&x_tilde, n, Some(w)));
-            let xtz = linalg::xtwv(&x_tilde, n, Some(w), &z_tilde);
+            let (xtx, xtz) = match xtx {
+                Some(xtx) => (xtx, linalg::xtwv(&x_tilde, n, Some(w), &z_tilde)),
+                None => linalg::cross_products(&x_tilde, n, Some(w), Some(&z_tilde)),
+            };
             linalg::solve_spd(&xtx, &xtz)?
         } else {
             nalgebra::DVector::zeros(0)
