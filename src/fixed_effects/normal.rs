@@ -72,6 +72,42 @@ pub struct Layout {
     by: Vec<ByDim>,
 }
 
+/// Codes of the other dimensions in a sorted order, two bytes each when
+/// every one of them has at most 65,536 levels (the passes stream these: at
+/// 1.6M rows a two-byte code saves ~10% of the IRLS loop), else four.
+#[derive(Debug, Clone)]
+enum OtherCodes {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl OtherCodes {
+    /// Slot `m` of position `pos` (`km1` codes per position).
+    fn at(&self, pos: usize, km1: usize, m: usize) -> usize {
+        match self {
+            OtherCodes::Narrow(c) => c[pos * km1 + m] as usize,
+            OtherCodes::Wide(c) => c[pos * km1 + m] as usize,
+        }
+    }
+}
+
+/// A level code as stored in [`OtherCodes`].
+trait Code: Copy + Send + Sync {
+    fn index(self) -> usize;
+}
+
+impl Code for u16 {
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl Code for u32 {
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// The rows sorted by the levels of one dimension.
 #[derive(Debug, Clone)]
 struct ByDim {
@@ -80,7 +116,7 @@ struct ByDim {
     /// Level `g` occupies positions `start[g]..start[g + 1]`.
     start: Vec<usize>,
     /// The other dimensions' codes (in dimension order), `K − 1` per position.
-    others: Vec<u32>,
+    others: OtherCodes,
     /// Levels per task in the level-order passes.
     per_task: usize,
     /// True if the rows already come in this order (`order[i] = i`, as for
@@ -102,13 +138,6 @@ impl Layout {
         let levels: Vec<usize> = dims.iter().map(FeDim::n_levels).collect();
         for dim in dims {
             assert_eq!(dim.codes.len(), n, "fixed effects of different lengths");
-            // Every code below its number of levels: checked here, once, so
-            // that the passes may gather without bounds checks.
-            assert!(
-                dim.codes.iter().all(|&g| (g as usize) < dim.n_levels()),
-                "fixed effect '{}' has a code beyond its levels",
-                dim.name
-            );
         }
         let by = (0..k)
             .into_par_iter()
@@ -116,7 +145,16 @@ impl Layout {
                 let codes = &dims[d].codes;
                 let mut start = vec![0usize; levels[d] + 1];
                 for &g in codes {
-                    start[g as usize + 1] += 1;
+                    // Every code below its number of levels: checked here,
+                    // once, so that the passes may gather without bounds
+                    // checks.
+                    match start.get_mut(g as usize + 1) {
+                        Some(count) => *count += 1,
+                        None => panic!(
+                            "fixed effect '{}' has a code beyond its levels",
+                            dims[d].name
+                        ),
+                    }
                 }
                 for g in 0..levels[d] {
                     start[g + 1] += start[g];
@@ -128,14 +166,27 @@ impl Layout {
                     order[*slot] = i as u32;
                     *slot += 1;
                 }
-                let mut others = Vec::with_capacity(n * k.saturating_sub(1));
-                for &i in &order {
-                    for (l, dim) in dims.iter().enumerate() {
-                        if l != d {
-                            others.push(dim.codes[i as usize]);
+                let narrow = (0..k).all(|l| l == d || levels[l] <= 1 << 16);
+                let gather = |push: &mut dyn FnMut(u32)| {
+                    for &i in &order {
+                        for (l, dim) in dims.iter().enumerate() {
+                            if l != d {
+                                push(dim.codes[i as usize]);
+                            }
                         }
                     }
-                }
+                };
+                let cap = n * k.saturating_sub(1);
+                let others = if narrow {
+                    let mut v = Vec::with_capacity(cap);
+                    // Lossless: every code is below its levels, ≤ 65,536.
+                    gather(&mut |c| v.push(c as u16));
+                    OtherCodes::Narrow(v)
+                } else {
+                    let mut v = Vec::with_capacity(cap);
+                    gather(&mut |c| v.push(c));
+                    OtherCodes::Wide(v)
+                };
                 let per_task = (ROWS * levels[d]).div_ceil(n.max(1)).max(1);
                 let identity = order.iter().enumerate().all(|(p, &i)| p == i as usize);
                 ByDim {
@@ -441,10 +492,9 @@ impl<'a> NormalEquations<'a> {
                             let g = g0 + gi;
                             let mut acc = [0.0; M];
                             for pos in by.start[g]..by.start[g + 1] {
-                                let codes = &by.others[pos * km1..pos * km1 + km1];
                                 let mut s = [0.0; M];
                                 for &(m, src) in &chosen {
-                                    let h = codes[m] as usize * M;
+                                    let h = by.others.at(pos, km1, m) * M;
                                     let src = &src[h..h + M];
                                     for c in 0..M {
                                         s[c] += src[c];
@@ -469,6 +519,20 @@ impl<'a> NormalEquations<'a> {
         src: [(usize, &[f64]); S],
         out: &mut [f64],
     ) {
+        match &self.layout.by[k].others {
+            OtherCodes::Narrow(codes) => self.pass_codes::<M, S, u16>(k, codes, src, out),
+            OtherCodes::Wide(codes) => self.pass_codes::<M, S, u32>(k, codes, src, out),
+        }
+    }
+
+    /// [`Self::pass_from`] over the other codes `others` of dimension `k`.
+    fn pass_codes<const M: usize, const S: usize, T: Code>(
+        &self,
+        k: usize,
+        others: &[T],
+        src: [(usize, &[f64]); S],
+        out: &mut [f64],
+    ) {
         let by = &self.layout.by[k];
         let km1 = self.layout.by.len() - 1;
         let wk = self.wk(k);
@@ -489,11 +553,10 @@ impl<'a> NormalEquations<'a> {
                 for (gi, o) in out.chunks_exact_mut(M).enumerate() {
                     let (a, b) = (by.start[g0 + gi], by.start[g0 + gi + 1]);
                     let mut acc = [0.0; M];
-                    for (codes, &wi) in by.others[a * km1..b * km1].chunks_exact(km1).zip(&wk[a..b])
-                    {
+                    for (codes, &wi) in others[a * km1..b * km1].chunks_exact(km1).zip(&wk[a..b]) {
                         let mut s = [0.0; M];
                         for &(m, v) in &src {
-                            let h = codes[m] as usize * M;
+                            let h = codes[m].index() * M;
                             // SAFETY: `codes[m]` is a code of dimension `l`
                             // (slot `m` of the other codes), below
                             // `levels[l]` (checked in `Layout::new`), and
@@ -904,6 +967,47 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn four_byte_codes_beyond_65536_levels_agree_with_the_row_space_solver() {
+        // `c` has 70,000 levels: the passes of `a` and `b` read four-byte
+        // codes, those of `c` two-byte ones.
+        let n = 140_000;
+        let dims = vec![
+            dim((0..n).map(|i| (i % 23) as u32).collect()),
+            dim((0..n).map(|i| ((i * 7) % 17) as u32).collect()),
+            dim((0..n).map(|i| (i / 2) as u32).collect()),
+        ];
+        let w: Vec<f64> = (0..n).map(|i| 0.5 + ((i * 13) % 7) as f64).collect();
+        let x: Vec<f64> = (0..n * 2)
+            .map(|k| ((k * 31) % 97) as f64 / 9.0 - 4.0)
+            .collect();
+        let layout = Layout::new(&dims);
+        assert!(matches!(layout.by[0].others, OtherCodes::Wide(_)));
+        assert!(matches!(layout.by[1].others, OtherCodes::Wide(_)));
+        assert!(matches!(layout.by[2].others, OtherCodes::Narrow(_)));
+        let params = DemeanParams {
+            tol: 1e-12,
+            max_iter: 10_000,
+        };
+        let dm = Demeaner::new(&dims, &w);
+        let mut rows = vec![0.0; n * 2];
+        let mut work = ColumnWork::many(n, &dims, 2);
+        dm.demean_columns(&x, &mut rows, &mut work, &params);
+        let mut eq = NormalEquations::new(&layout, &w);
+        let mut coef = vec![0.0; n * 2];
+        let mut alpha = Coefficients::many(&layout, 2);
+        let mut jobs: Vec<CoefJob<'_>> =
+            CoefJob::columns(&x, &mut coef, &mut alpha, false).collect();
+        let info = eq.solve(&mut jobs, &params);
+        assert!(info.iter().all(|i| i.converged), "{info:?}");
+        let worst = coef
+            .iter()
+            .zip(&rows)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-8, "{worst}");
     }
 
     #[test]
