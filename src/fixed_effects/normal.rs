@@ -910,47 +910,39 @@ mod tests {
         Layout::new(&[bad]);
     }
 
-    #[test]
-    fn without_dimensions_the_weights_and_columns_pass_through() {
-        let layout = Layout::new(&[]);
-        let mut eq = NormalEquations::new(&layout, &[1.0, 2.0, 3.0]);
-        assert_eq!(eq.weights(), &[1.0, 2.0, 3.0]);
-        eq.weights_mut()[1] = 5.0;
-        let x = [4.0, 5.0, 6.0];
-        let mut x_tilde = [0.0; 3];
-        let mut alpha = Coefficients::zeros(&layout);
-        eq.solve(
-            &mut [CoefJob {
-                x: &x,
-                x_tilde: &mut x_tilde,
-                alpha: &mut alpha,
-                known_residual: false,
-            }],
-            &DemeanParams::default(),
-        );
-        assert_eq!(x_tilde, x);
-        assert_eq!(eq.weights(), &[1.0, 5.0, 3.0]);
+    /// Both solvers on the columns `x` (`n` rows each), to `tol`: the
+    /// row-space result, then this solver's, with its infos.
+    fn both_solvers(
+        dims: &[FeDim],
+        w: &[f64],
+        x: &[f64],
+        tol: f64,
+    ) -> (Vec<f64>, Vec<f64>, Vec<DemeanInfo>) {
+        let n = w.len();
+        let p = x.len() / n;
+        let params = DemeanParams {
+            tol,
+            max_iter: 10_000,
+        };
+        let dm = Demeaner::new(dims, w);
+        let mut rows = vec![0.0; n * p];
+        let mut work = ColumnWork::many(n, dims, p);
+        dm.demean_columns(x, &mut rows, &mut work, &params);
+        let layout = Layout::new(dims);
+        let mut eq = NormalEquations::new(&layout, w);
+        let mut coef = vec![0.0; n * p];
+        let mut alpha = Coefficients::many(&layout, p);
+        let mut jobs: Vec<CoefJob<'_>> =
+            CoefJob::columns(x, &mut coef, &mut alpha, false).collect();
+        let info = eq.solve(&mut jobs, &params);
+        (rows, coef, info)
     }
 
     #[test]
     fn agrees_with_the_row_space_solver() {
         let n = 400;
         let (dims, w, x) = design(n);
-        let params = DemeanParams {
-            tol: 1e-13,
-            max_iter: 10_000,
-        };
-        let dm = Demeaner::new(&dims, &w);
-        let mut rows = vec![0.0; n * 5];
-        let mut work = ColumnWork::many(n, &dims, 5);
-        dm.demean_columns(&x, &mut rows, &mut work, &params);
-        let layout = Layout::new(&dims);
-        let mut eq = NormalEquations::new(&layout, &w);
-        let mut coef = vec![0.0; n * 5];
-        let mut alpha = Coefficients::many(&layout, 5);
-        let mut jobs: Vec<CoefJob<'_>> =
-            CoefJob::columns(&x, &mut coef, &mut alpha, false).collect();
-        let info = eq.solve(&mut jobs, &params);
+        let (rows, coef, info) = both_solvers(&dims, &w, &x, 1e-13);
         assert!(info.iter().all(|i| i.converged), "{info:?}");
         for (a, b) in coef.iter().zip(&rows) {
             assert!((a - b).abs() < 1e-9, "{a} vs {b}");
@@ -987,20 +979,7 @@ mod tests {
         assert!(matches!(layout.by[0].others, OtherCodes::Wide(_)));
         assert!(matches!(layout.by[1].others, OtherCodes::Wide(_)));
         assert!(matches!(layout.by[2].others, OtherCodes::Narrow(_)));
-        let params = DemeanParams {
-            tol: 1e-12,
-            max_iter: 10_000,
-        };
-        let dm = Demeaner::new(&dims, &w);
-        let mut rows = vec![0.0; n * 2];
-        let mut work = ColumnWork::many(n, &dims, 2);
-        dm.demean_columns(&x, &mut rows, &mut work, &params);
-        let mut eq = NormalEquations::new(&layout, &w);
-        let mut coef = vec![0.0; n * 2];
-        let mut alpha = Coefficients::many(&layout, 2);
-        let mut jobs: Vec<CoefJob<'_>> =
-            CoefJob::columns(&x, &mut coef, &mut alpha, false).collect();
-        let info = eq.solve(&mut jobs, &params);
+        let (rows, coef, info) = both_solvers(&dims, &w, &x, 1e-12);
         assert!(info.iter().all(|i| i.converged), "{info:?}");
         let worst = coef
             .iter()
@@ -1075,7 +1054,10 @@ mod tests {
     fn no_dimensions_and_one_dimension() {
         let x = [1.0, 2.0, 3.0];
         let layout = Layout::new(&[]);
+        // Without dimensions the layout has no row count: every weight given
+        // is kept (PPML without fixed effects needs them for X'WX).
         let mut eq = NormalEquations::new(&layout, &[1.0, 1.0, 1.0]);
+        eq.weights_mut()[1] = 5.0;
         let mut xt = [0.0; 3];
         let mut alpha = Coefficients::zeros(&layout);
         eq.solve(
@@ -1088,6 +1070,7 @@ mod tests {
             &DemeanParams::default(),
         );
         assert_eq!(xt, x);
+        assert_eq!(eq.weights(), &[1.0, 5.0, 1.0]);
         let dims = [dim(vec![0, 1, 1])];
         let layout = Layout::new(&dims);
         let mut eq = NormalEquations::new(&layout, &[1.0, 1.0, 3.0]);
