@@ -167,25 +167,11 @@ impl Layout {
                     *slot += 1;
                 }
                 let narrow = (0..k).all(|l| l == d || levels[l] <= 1 << 16);
-                let gather = |push: &mut dyn FnMut(u32)| {
-                    for &i in &order {
-                        for (l, dim) in dims.iter().enumerate() {
-                            if l != d {
-                                push(dim.codes[i as usize]);
-                            }
-                        }
-                    }
-                };
-                let cap = n * k.saturating_sub(1);
                 let others = if narrow {
-                    let mut v = Vec::with_capacity(cap);
                     // Lossless: every code is below its levels, ≤ 65,536.
-                    gather(&mut |c| v.push(c as u16));
-                    OtherCodes::Narrow(v)
+                    OtherCodes::Narrow(gather_others(&order, dims, d, |c| c as u16))
                 } else {
-                    let mut v = Vec::with_capacity(cap);
-                    gather(&mut |c| v.push(c));
-                    OtherCodes::Wide(v)
+                    OtherCodes::Wide(gather_others(&order, dims, d, |c| c))
                 };
                 let per_task = (ROWS * levels[d]).div_ceil(n.max(1)).max(1);
                 let identity = order.iter().enumerate().all(|(p, &i)| p == i as usize);
@@ -215,6 +201,36 @@ impl Layout {
     pub fn levels(&self) -> &[usize] {
         &self.levels
     }
+}
+
+/// The codes of every dimension but `d`, in `d`'s sorted order `order`
+/// (`K − 1` per position), filled in parallel.
+fn gather_others<T: Copy + Default + Send>(
+    order: &[u32],
+    dims: &[FeDim],
+    d: usize,
+    convert: impl Fn(u32) -> T + Sync,
+) -> Vec<T> {
+    let km1 = dims.len().saturating_sub(1);
+    let mut others = vec![T::default(); order.len() * km1];
+    if km1 > 0 {
+        others
+            .par_chunks_mut(ROWS * km1)
+            .zip(order.par_chunks(ROWS))
+            .for_each(|(out, order)| {
+                let mut slots = out.iter_mut();
+                for &i in order {
+                    for (l, dim) in dims.iter().enumerate() {
+                        if l != d {
+                            if let Some(slot) = slots.next() {
+                                *slot = convert(dim.codes[i as usize]);
+                            }
+                        }
+                    }
+                }
+            });
+    }
+    others
 }
 
 /// The fixed-effect coefficients of one column, one vector per dimension:
