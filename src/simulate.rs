@@ -1164,7 +1164,7 @@ pub fn simulate_with_fit(
 /// The conditional GE by the GEPPML route (Anderson, Larch & Yotov 2018):
 /// PPML of the baseline flows on exporter and importer fixed effects with the
 /// offset `ln φ'`; its fitted values are the conditional counterfactual
-/// flows. An independent cross-check of [`crate::ge::conditional`].
+/// flows. An independent cross-check of [`crate::counterfactual::solve_conditional`].
 pub fn conditional_by_ppml(countries: &[String], flows: &[f64], phi: &[f64]) -> Result<Vec<f64>> {
     let n = countries.len();
     let keep: Vec<usize> = (0..n * n).filter(|&k| phi[k] > 0.0).collect();

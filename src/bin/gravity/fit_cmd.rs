@@ -40,7 +40,7 @@ pub struct FitArgs {
     /// Estimator.
     #[arg(long, value_enum, default_value = "ppml")]
     pub estimator: EstimatorArg,
-    /// Variance estimator: iid, hetero, or cluster:VAR[,VAR] (VAR may be an
+    /// Variance estimator: iid, hetero, or cluster:VAR or cluster:VAR1,VAR2,... (each VAR may be an
     /// interaction such as exporter^importer; two or more variables give
     /// multi-way clustering).
     #[arg(long, default_value = "hetero", value_name = "SPEC")]
