@@ -26,8 +26,9 @@
 //! reads the codes and the weight of each row and gathers from `v_l`, a
 //! vector as long as a dimension's levels (cache-resident), never an
 //! `n`-long column. All the columns of an IRLS step share each pass, so one
-//! CG iteration streams `3(K−1)` times 16 bytes per row whatever the number
-//! of columns, where the row-space solver streams each column through every
+//! CG iteration streams `3(K−1)` times 12 bytes per row (16 when a
+//! dimension has more than 65,536 levels; `K = 3`) whatever the number of
+//! columns, where the row-space solver streams each column through every
 //! projection. The CG vectors live on the levels, so its updates cost
 //! nothing next to the passes.
 //!
