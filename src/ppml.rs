@@ -38,17 +38,16 @@ const CHUNK: usize = 1 << 14;
 /// Starting `μ` of a zero outcome, relative to the mean outcome.
 const ZERO_START: f64 = 1e-3;
 
-/// Poisson deviance `2 Σ w_i [y_i log(y_i/μ_i) − (y_i − μ_i)]`, summed in fixed
-/// chunks so the result does not depend on the number of threads.
-pub(crate) fn deviance(y: &[f64], mu: &[f64], pw: Option<&[f64]>) -> f64 {
-    let part: Vec<f64> = y
-        .par_chunks(CHUNK)
-        .zip(mu.par_chunks(CHUNK))
-        .enumerate()
-        .map(|(c, (y, mu))| {
+/// Poisson deviance `2 Σ w_i [y_i log(y_i/μ_i) − (y_i − μ_i)]` at `μ = exp(η)`,
+/// summed in fixed chunks so the result does not depend on the number of
+/// threads; `y log y` is precomputed.
+fn deviance(y: &[f64], y_log_y: &[f64], eta: &[f64], mu: &[f64], pw: Option<&[f64]>) -> f64 {
+    let part: Vec<f64> = (0..y.len().div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
             let mut s = 0.0;
-            for i in 0..y.len() {
-                s += pw.map_or(1.0, |w| w[c * CHUNK + i]) * deviance_term(y[i], mu[i]);
+            for i in c * CHUNK..((c + 1) * CHUNK).min(y.len()) {
+                s += pw.map_or(1.0, |w| w[i]) * deviance_term(y[i], y_log_y[i], eta[i], mu[i]);
             }
             s
         })
@@ -56,11 +55,12 @@ pub(crate) fn deviance(y: &[f64], mu: &[f64], pw: Option<&[f64]>) -> f64 {
     2.0 * part.iter().sum::<f64>()
 }
 
-/// One observation's `y log(y/μ) − (y − μ)` (`μ` when `y = 0`).
+/// One observation's `y log(y/μ) − (y − μ)` (`μ` when `y = 0`), as
+/// `y log y − y η − (y − μ)`: no logarithm per step.
 #[inline]
-fn deviance_term(y: f64, mu: f64) -> f64 {
+fn deviance_term(y: f64, y_log_y: f64, eta: f64, mu: f64) -> f64 {
     if y > 0.0 {
-        y * (y / mu).ln() - (y - mu)
+        y_log_y - y * eta - (y - mu)
     } else {
         mu
     }
@@ -97,13 +97,7 @@ fn step(
                 }
                 *e = offset.map_or(0.0, |o| o[i]) + z[i] - (z_tilde[i] - xb);
                 *m = e.exp();
-                // y log(y/μ) = y log y − y η: no logarithm per step.
-                let term = if y[i] > 0.0 {
-                    y_log_y[i] - y[i] * *e - (y[i] - *m)
-                } else {
-                    *m
-                };
-                s += pw.map_or(1.0, |w| w[i]) * term;
+                s += pw.map_or(1.0, |w| w[i]) * deviance_term(y[i], y_log_y[i], *e, *m);
             }
             s
         })
@@ -141,11 +135,11 @@ pub(crate) fn estimate(
             .map(|&y| if y > 0.0 { y } else { ZERO_START * mean_y })
             .collect();
     let mut eta: Vec<f64> = mu.iter().map(|m| m.ln()).collect();
-    let mut dev_old = deviance(&d.y, &mu, pw.as_deref());
     let y_log_y: Vec<f64> =
         d.y.par_iter()
             .map(|&y| if y > 0.0 { y * y.ln() } else { 0.0 })
             .collect();
+    let mut dev_old = deviance(&d.y, &y_log_y, &eta, &mu, pw.as_deref());
 
     let mut p = d.p();
     // The rows laid out by level once; the fixed-effect coefficients of each
@@ -194,14 +188,16 @@ pub(crate) fn estimate(
                 *zi = z_new;
             });
         let infos = {
-            let mut jobs = vec![CoefJob {
-                x: &z,
-                x_tilde: &mut z_tilde,
-                alpha: &mut zwork,
-                known_residual: known,
-            }];
             // x̃ still holds x − Dα from the previous step.
-            jobs.extend(CoefJob::columns(&d.x, &mut x_tilde, &mut xwork, known));
+            let mut jobs = CoefJob::outcome_and_columns(
+                &z,
+                &mut z_tilde,
+                &mut zwork,
+                &d.x,
+                &mut x_tilde,
+                &mut xwork,
+                known,
+            );
             eq.solve(&mut jobs, &inner)
         };
         sweeps += infos.iter().map(|i| i.iterations).sum::<usize>();
@@ -270,7 +266,7 @@ pub(crate) fn estimate(
                     *en = 0.5 * (*en + eo);
                     *mn = en.exp();
                 });
-            dev_new = deviance(&d.y, &mu_new, pw.as_deref());
+            dev_new = deviance(&d.y, &y_log_y, &eta_new, &mu_new, pw.as_deref());
         }
         halvings += halves;
         if !dev_new.is_finite() {

@@ -199,13 +199,15 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize, 
     let mut x_tilde = vec![0.0; n * p];
     {
         let mut xwork = Coefficients::many(&layout, p);
-        let mut jobs = vec![CoefJob {
-            x: &u,
-            x_tilde: &mut u_tilde,
-            alpha: &mut uwork,
-            known_residual: false,
-        }];
-        jobs.extend(CoefJob::columns(&d.x, &mut x_tilde, &mut xwork, false));
+        let mut jobs = CoefJob::outcome_and_columns(
+            &u,
+            &mut u_tilde,
+            &mut uwork,
+            &d.x,
+            &mut x_tilde,
+            &mut xwork,
+            false,
+        );
         eq.solve(&mut jobs, &demean_params);
     }
     let xtx = linalg::xtwx(&x_tilde, n, Some(&w));

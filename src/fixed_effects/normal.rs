@@ -92,6 +92,28 @@ impl OtherCodes {
     }
 }
 
+impl ByDim {
+    /// `out[g·M..(g+1)·M] = sum(a, b)` for every level `g`, `a..b` being the
+    /// positions of `g`. The levels are split among tasks in fixed chunks
+    /// (`per_task`) and each level's sum is one call, so the results do not
+    /// depend on the number of threads.
+    fn level_sums<const M: usize>(
+        &self,
+        out: &mut [f64],
+        sum: impl Fn(usize, usize) -> [f64; M] + Sync,
+    ) {
+        out.par_chunks_mut(self.per_task * M)
+            .enumerate()
+            .for_each(|(t, out)| {
+                let g0 = t * self.per_task;
+                for (gi, o) in out.chunks_exact_mut(M).enumerate() {
+                    let g = g0 + gi;
+                    o.copy_from_slice(&sum(self.start[g], self.start[g + 1]));
+                }
+            });
+    }
+}
+
 /// A level code as stored in [`OtherCodes`].
 trait Code: Copy + Send + Sync {
     fn index(self) -> usize;
@@ -112,7 +134,7 @@ impl Code for u32 {
 /// The rows sorted by the levels of one dimension.
 #[derive(Debug, Clone)]
 struct ByDim {
-    /// Sorted position → row.
+    /// Sorted position → row (empty when `identity`).
     order: Vec<u32>,
     /// Level `g` occupies positions `start[g]..start[g + 1]`.
     start: Vec<usize>,
@@ -120,8 +142,9 @@ struct ByDim {
     others: OtherCodes,
     /// Levels per task in the level-order passes.
     per_task: usize,
-    /// True if the rows already come in this order (`order[i] = i`, as for
-    /// the pair dimension of a panel sorted by pair): gathers become copies.
+    /// True if the rows already come in this order (the sorted order is the
+    /// identity, as for the pair dimension of a panel sorted by pair): the
+    /// row-order weights and columns are read directly.
     identity: bool,
 }
 
@@ -177,7 +200,8 @@ impl Layout {
                 let per_task = (ROWS * levels[d]).div_ceil(n.max(1)).max(1);
                 let identity = order.iter().enumerate().all(|(p, &i)| p == i as usize);
                 ByDim {
-                    order,
+                    // Not kept when it is the identity: nothing reads it then.
+                    order: if identity { Vec::new() } else { order },
                     start,
                     others,
                     per_task,
@@ -271,6 +295,27 @@ pub struct CoefJob<'a> {
 }
 
 impl<'a> CoefJob<'a> {
+    /// The job for one column `y` (IRLS's working outcome, the ReLU check's
+    /// `u`) followed by [`Self::columns`] of `x`: the jobs of one IRLS step.
+    pub fn outcome_and_columns(
+        y: &'a [f64],
+        y_tilde: &'a mut [f64],
+        y_alpha: &'a mut Coefficients,
+        x: &'a [f64],
+        x_tilde: &'a mut [f64],
+        x_alpha: &'a mut [Coefficients],
+        known_residual: bool,
+    ) -> Vec<CoefJob<'a>> {
+        std::iter::once(CoefJob {
+            x: y,
+            x_tilde: y_tilde,
+            alpha: y_alpha,
+            known_residual,
+        })
+        .chain(Self::columns(x, x_tilde, x_alpha, known_residual))
+        .collect()
+    }
+
     /// One job per column of the column-major `x` (`alpha.len()` columns),
     /// writing into the matching column of `x_tilde`.
     pub fn columns(
@@ -390,14 +435,9 @@ impl<'a> NormalEquations<'a> {
         }
     }
 
-    /// Replaces the weights (as many as given to [`Self::new`]), reusing the
-    /// buffers.
-    pub fn reweight(&mut self, w: &[f64]) {
-        self.weights_mut().copy_from_slice(w);
-    }
-
-    /// The weights in row order, to be replaced in place (as IRLS computes
-    /// them): saves [`Self::reweight`]'s copy. The next solve uses them.
+    /// The weights in row order (as many as given to [`Self::new`]), to be
+    /// replaced in place, as IRLS computes them; the next solve lays them
+    /// out.
     pub fn weights_mut(&mut self) -> &mut [f64] {
         self.stale = true;
         &mut self.w
@@ -433,18 +473,10 @@ impl<'a> NormalEquations<'a> {
                     });
             }
             let wk = if by.identity { w } else { &self.w_by[k] };
-            self.diag[k]
-                .par_chunks_mut(by.per_task)
-                .zip(self.inv_diag[k].par_chunks_mut(by.per_task))
-                .enumerate()
-                .for_each(|(t, (d, inv))| {
-                    let g0 = t * by.per_task;
-                    for (gi, (dg, ig)) in d.iter_mut().zip(inv).enumerate() {
-                        let g = g0 + gi;
-                        *dg = wk[by.start[g]..by.start[g + 1]].iter().sum();
-                        *ig = if *dg > 0.0 { 1.0 / *dg } else { 0.0 };
-                    }
-                });
+            by.level_sums::<1>(&mut self.diag[k], |a, b| [wk[a..b].iter().sum()]);
+            for (ig, &dg) in self.inv_diag[k].iter_mut().zip(&self.diag[k]) {
+                *ig = if dg > 0.0 { 1.0 / dg } else { 0.0 };
+            }
         }
         self.stale = false;
     }
@@ -487,43 +519,41 @@ impl<'a> NormalEquations<'a> {
     /// level `g` of dimension `k`: the product `Σ_l A_kl v_l`, one pass over
     /// the rows in `k`'s order.
     fn pass<const M: usize>(&self, k: usize, v: &Block, blocks: Blocks, out: &mut [f64]) {
-        let chosen: Vec<(usize, &[f64])> = (0..self.layout.by.len())
-            .filter(|&l| blocks.includes(l, k))
-            .map(|l| (if l < k { l } else { l - 1 }, &v[l][..]))
-            .collect();
-        match chosen.len() {
-            0 => out.iter_mut().for_each(|o| *o = 0.0),
-            1 => self.pass_from::<M, 1>(k, [chosen[0]], out),
-            2 => self.pass_from::<M, 2>(k, [chosen[0], chosen[1]], out),
+        // The sources, each as (its slot among the other codes, its vector).
+        let sources = || {
+            (0..self.layout.by.len())
+                .filter(move |&l| blocks.includes(l, k))
+                .map(move |l| (if l < k { l } else { l - 1 }, &v[l][..]))
+        };
+        let mut first = sources();
+        match (first.next(), first.next(), first.next()) {
+            (None, _, _) => out.iter_mut().for_each(|o| *o = 0.0),
+            (Some(a), None, _) => self.pass_from::<M, 1>(k, [a], out),
+            (Some(a), Some(b), None) => self.pass_from::<M, 2>(k, [a, b], out),
             _ => {
                 // More than three dimensions: the same sum, one source at a
                 // time added in dimension order (as the fixed-size arms do).
+                let chosen: Vec<(usize, &[f64])> = sources().collect();
                 let by = &self.layout.by[k];
                 let km1 = self.layout.by.len() - 1;
                 let wk = self.wk(k);
-                out.par_chunks_mut(by.per_task * M)
-                    .enumerate()
-                    .for_each(|(t, out)| {
-                        let g0 = t * by.per_task;
-                        for (gi, o) in out.chunks_exact_mut(M).enumerate() {
-                            let g = g0 + gi;
-                            let mut acc = [0.0; M];
-                            for pos in by.start[g]..by.start[g + 1] {
-                                let mut s = [0.0; M];
-                                for &(m, src) in &chosen {
-                                    let h = by.others.at(pos, km1, m) * M;
-                                    let src = &src[h..h + M];
-                                    for c in 0..M {
-                                        s[c] += src[c];
-                                    }
-                                }
-                                for c in 0..M {
-                                    acc[c] += wk[pos] * s[c];
-                                }
+                by.level_sums::<M>(out, |a, b| {
+                    let mut acc = [0.0; M];
+                    for pos in a..b {
+                        let mut s = [0.0; M];
+                        for &(m, src) in &chosen {
+                            let h = by.others.at(pos, km1, m) * M;
+                            let src = &src[h..h + M];
+                            for c in 0..M {
+                                s[c] += src[c];
                             }
-                            o.copy_from_slice(&acc);
                         }
-                    });
+                        for c in 0..M {
+                            acc[c] += wk[pos] * s[c];
+                        }
+                    }
+                    acc
+                });
             }
         }
     }
@@ -563,35 +593,29 @@ impl<'a> NormalEquations<'a> {
                 "source sized for the layout"
             );
         }
-        out.par_chunks_mut(by.per_task * M)
-            .enumerate()
-            .for_each(|(t, out)| {
-                let g0 = t * by.per_task;
-                for (gi, o) in out.chunks_exact_mut(M).enumerate() {
-                    let (a, b) = (by.start[g0 + gi], by.start[g0 + gi + 1]);
-                    let mut acc = [0.0; M];
-                    for (codes, &wi) in others[a * km1..b * km1].chunks_exact(km1).zip(&wk[a..b]) {
-                        let mut s = [0.0; M];
-                        for &(m, v) in &src {
-                            let h = codes[m].index() * M;
-                            // SAFETY: `codes[m]` is a code of dimension `l`
-                            // (slot `m` of the other codes), below
-                            // `levels[l]` (checked in `Layout::new`), and
-                            // `v.len() == levels[l] * M` (asserted above), so
-                            // `h + M <= v.len()`. The unchecked gather is ~7%
-                            // of a 1.6M-row fit (A/B, medians of 5).
-                            let v = unsafe { v.get_unchecked(h..h + M) };
-                            for c in 0..M {
-                                s[c] += v[c];
-                            }
-                        }
-                        for c in 0..M {
-                            acc[c] += wi * s[c];
-                        }
+        by.level_sums::<M>(out, |a, b| {
+            let mut acc = [0.0; M];
+            for (codes, &wi) in others[a * km1..b * km1].chunks_exact(km1).zip(&wk[a..b]) {
+                let mut s = [0.0; M];
+                for &(m, v) in &src {
+                    let h = codes[m].index() * M;
+                    // SAFETY: `codes[m]` is a code of dimension `l`
+                    // (slot `m` of the other codes), below
+                    // `levels[l]` (checked in `Layout::new`), and
+                    // `v.len() == levels[l] * M` (asserted above), so
+                    // `h + M <= v.len()`. The unchecked gather is ~7%
+                    // of a 1.6M-row fit (A/B, medians of 5).
+                    let v = unsafe { v.get_unchecked(h..h + M) };
+                    for c in 0..M {
+                        s[c] += v[c];
                     }
-                    o.copy_from_slice(&acc);
                 }
-            });
+                for c in 0..M {
+                    acc[c] += wi * s[c];
+                }
+            }
+            acc
+        });
     }
 
     /// `r = x − Dα` in row order, for one column.
@@ -616,26 +640,20 @@ impl<'a> NormalEquations<'a> {
         for (k, bk) in b.iter_mut().enumerate() {
             let by = &self.layout.by[k];
             let wk = self.wk(k);
-            bk.par_chunks_mut(by.per_task * M)
-                .enumerate()
-                .for_each(|(t, out)| {
-                    let g0 = t * by.per_task;
-                    for (gi, o) in out.chunks_exact_mut(M).enumerate() {
-                        let g = g0 + gi;
-                        let mut acc = [0.0; M];
-                        for pos in by.start[g]..by.start[g + 1] {
-                            let i = if by.identity {
-                                pos
-                            } else {
-                                by.order[pos] as usize
-                            };
-                            for c in 0..M {
-                                acc[c] += wk[pos] * x[c][i];
-                            }
-                        }
-                        o.copy_from_slice(&acc);
+            by.level_sums::<M>(bk, |a, b| {
+                let mut acc = [0.0; M];
+                for pos in a..b {
+                    let i = if by.identity {
+                        pos
+                    } else {
+                        by.order[pos] as usize
+                    };
+                    for c in 0..M {
+                        acc[c] += wk[pos] * x[c][i];
                     }
-                });
+                }
+                acc
+            });
         }
     }
 
@@ -1078,12 +1096,8 @@ mod tests {
         let mut xt = [0.0; 3];
         let mut alpha = Coefficients::zeros(&layout);
         eq.solve(
-            &mut [CoefJob {
-                x: &x,
-                x_tilde: &mut xt,
-                alpha: &mut alpha,
-                known_residual: false,
-            }],
+            &mut CoefJob::columns(&x, &mut xt, std::slice::from_mut(&mut alpha), false)
+                .collect::<Vec<_>>(),
             &DemeanParams::default(),
         );
         assert_eq!(xt, x);
@@ -1093,12 +1107,8 @@ mod tests {
         let mut eq = NormalEquations::new(&layout, &[1.0, 1.0, 3.0]);
         let mut alpha = Coefficients::zeros(&layout);
         let info = eq.solve(
-            &mut [CoefJob {
-                x: &x,
-                x_tilde: &mut xt,
-                alpha: &mut alpha,
-                known_residual: false,
-            }],
+            &mut CoefJob::columns(&x, &mut xt, std::slice::from_mut(&mut alpha), false)
+                .collect::<Vec<_>>(),
             &DemeanParams::default(),
         );
         assert!(info[0].converged && info[0].iterations <= 1, "{info:?}");

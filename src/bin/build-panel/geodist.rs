@@ -21,14 +21,14 @@ pub struct Geo {
 }
 
 /// GeoDist's legacy codes and the ISO3 codes used by ITPD-E.
-pub const RECODE: [(&str, &str); 5] = [
-    ("ROM", "ROU"),
-    ("ZAR", "COD"),
-    ("TMP", "TLS"),
-    ("PAL", "PSE"),
+pub const RECODE: [(Code, Code); 5] = [
+    (*b"ROM", *b"ROU"),
+    (*b"ZAR", *b"COD"),
+    (*b"TMP", *b"TLS"),
+    (*b"PAL", *b"PSE"),
     // GeoDist's YUG is the Federal Republic of Yugoslavia (Serbia and
     // Montenegro), ITPD-E's SCG (2003–2005); not used for SRB or MNE.
-    ("YUG", "SCG"),
+    (*b"YUG", *b"SCG"),
 ];
 
 pub struct GeoDist {
@@ -38,13 +38,10 @@ pub struct GeoDist {
 }
 
 fn recode(c: Code) -> Code {
-    for (from, to) in RECODE {
-        if c == from.as_bytes() {
-            // Invariant: the RECODE table holds three-letter upper-case codes.
-            return code(to.as_bytes()).expect("valid recode target");
-        }
-    }
-    c
+    RECODE
+        .iter()
+        .find(|(from, _)| *from == c)
+        .map_or(c, |(_, to)| *to)
 }
 
 pub fn read(bytes: &[u8], file: &str) -> Result<GeoDist> {

@@ -352,7 +352,7 @@ fn run(args: &Args) -> Result<()> {
     rep.kv("GeoDist pairs without distw or dist", geo.missing_both);
     let rec: Vec<String> = geodist::RECODE
         .iter()
-        .map(|(a, b)| format!("{a}->{b}"))
+        .map(|(a, b)| format!("{}->{}", names::text(a), names::text(b)))
         .collect();
     rep.kv("GeoDist codes recoded", rec.join(" "));
 

@@ -22,10 +22,10 @@ pub fn code(s: &[u8]) -> Option<Code> {
     }
 }
 
-/// The code as text.
-pub fn text(c: &Code) -> &str {
-    // Invariant: codes are only built by `code`, which admits ASCII only.
-    std::str::from_utf8(c).expect("codes are ASCII")
+/// The code as text (codes are ASCII: `code` admits nothing else, so the
+/// conversion never replaces a byte).
+pub fn text(c: &Code) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(c)
 }
 
 /// The name table, `data/country_names.csv` (source,name,iso3).
