@@ -54,8 +54,14 @@ pub struct FitOptions {
     pub offset: Option<String>,
     /// Cluster variables to carry for inference (e.g. `exporter^importer`).
     pub clusters: Vec<String>,
-    /// Relative tolerance of the collinearity check (default 1e-9).
+    /// Relative tolerance of the collinearity check (default 1e-9): a
+    /// regressor is dropped when what the fixed effects and the earlier
+    /// regressors leave of it is below this share of its centred sum of
+    /// squares (its uncentred one if the model has no constant).
     pub collinearity_tol: f64,
+    /// Iteration limit of the ReLU separation check (default 1000); reaching
+    /// it is reported in the notes and in [`SampleReport::relu_converged`].
+    pub relu_max_iter: usize,
 }
 
 impl Default for FitOptions {
@@ -70,6 +76,7 @@ impl Default for FitOptions {
             offset: None,
             clusters: Vec::new(),
             collinearity_tol: 1e-9,
+            relu_max_iter: 1000,
         }
     }
 }
@@ -125,6 +132,8 @@ pub struct Fit {
     /// Extra notes for the user (e.g. separation, collinearity).
     pub notes: Vec<String>,
     pub(crate) offset_name: Option<String>,
+    /// Zero-outcome observations whose fitted mean vanished (PPML).
+    pub(crate) vanishing_mu: usize,
     pub(crate) core: Core,
 }
 
@@ -174,6 +183,7 @@ impl Fit {
             info: e.info,
             notes: Vec::new(),
             offset_name: None,
+            vanishing_mu: 0,
             core: Core {
                 n: d.y.len(),
                 rows: d.rows,
@@ -295,23 +305,31 @@ pub(crate) fn fit_design(
     let mut d = separation::prune(d, options.drop_singletons, sep);
     let mut relu_iterations = 0;
     let mut relu_dropped = 0;
+    let mut relu_converged = true;
     let mut layout = None;
     if estimator == Estimator::Ppml && sep.relu {
+        let params = separation::ReluParams {
+            max_iter: options.relu_max_iter,
+            ..separation::ReluParams::default()
+        };
         loop {
             if d.n() == 0 {
                 break;
             }
-            let (separated, iters, built) =
-                separation::relu(&d, separation::ReluParams::default())?;
-            relu_iterations += iters;
-            let k = separated.iter().filter(|s| **s).count();
+            let outcome = separation::relu(&d, params)?;
+            relu_iterations += outcome.iterations;
+            if !outcome.converged {
+                relu_converged = false;
+                break;
+            }
+            let k = outcome.separated.iter().filter(|s| **s).count();
             if k == 0 {
                 // The sample is final: IRLS reuses the check's layout.
-                layout = built;
+                layout = outcome.layout;
                 break;
             }
             relu_dropped += k;
-            let keep: Vec<bool> = separated.iter().map(|s| !s).collect();
+            let keep: Vec<bool> = outcome.separated.iter().map(|s| !s).collect();
             d = d.subset(&keep, RowStatus::Separated);
             d = separation::prune(d, options.drop_singletons, sep);
         }
@@ -345,6 +363,13 @@ pub(crate) fn fit_design(
             "ReLU method dropped {relu_dropped} separated observations in {relu_iterations} iterations"
         ));
     }
+    if !relu_converged {
+        notes.push(format!(
+            "the ReLU separation check did NOT converge ({relu_iterations} iterations): \
+             separated observations may remain, and the estimates of the regressors that \
+             separate them may be unreliable"
+        ));
+    }
     let mut fit = match estimator {
         Estimator::Ppml => crate::ppml::estimate(d, formula, options, layout)?,
         Estimator::Ols => crate::ols::estimate(d, formula, options)?,
@@ -353,6 +378,23 @@ pub(crate) fn fit_design(
     fit.sample.dropped.separated_fe = fe_sep;
     fit.sample.dropped.separated_relu = relu_dropped;
     fit.sample.relu_iterations = relu_iterations;
+    fit.sample.relu_converged = relu_converged;
+    if fit.vanishing_mu > 0 {
+        let why = if !sep.relu {
+            "the separation checks were off"
+        } else if !relu_converged {
+            "the separation check did not converge"
+        } else {
+            "after the separation checks"
+        };
+        notes.push(format!(
+            "{} observations with a zero outcome have fitted values near zero \
+             (below {:e} of the mean outcome; {why}): the data may be separated, and \
+             the estimates of the regressors that separate them diverge",
+            fit.vanishing_mu,
+            crate::ppml::MU_TOL
+        ));
+    }
     if !fit.collinear.is_empty() {
         notes.push(format!(
             "collinear regressors dropped: {}",

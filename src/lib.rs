@@ -34,6 +34,7 @@ mod ols;
 mod ppml;
 pub mod report;
 pub mod sample;
+mod scaling;
 pub mod separation;
 pub mod simulate;
 pub mod synthetic;

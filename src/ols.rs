@@ -2,7 +2,8 @@
 //! log-linear gravity, and a comparison for PPML. By Frisch–Waugh–Lovell,
 //! `β̂ = (X̃'WX̃)⁻¹ X̃'Wỹ` with every column demeaned by the same kernel as PPML.
 
-use crate::design::Design;
+use crate::design::{Design, INTERCEPT};
+use crate::scaling::{self, RegressorScaling};
 use crate::error::Result;
 use crate::fit::{Estimate, Estimator, Fit, FitInfo, FitOptions, Termination};
 use crate::fixed_effects::{ColumnWork, DemeanParams, Demeaner};
@@ -15,11 +16,21 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
     let start = Instant::now();
     let n = d.n();
     let w: Vec<f64> = d.weights.clone().unwrap_or_else(|| vec![1.0; n]);
-    // y − offset is the outcome of the regression.
-    let y_adj: Vec<f64> = match &d.offset {
+    // y − offset is the outcome of the regression; with fixed effects its
+    // mean and the regressors' are taken out first (they absorb them), and
+    // the regressors are scaled (crate::scaling), so that the demeaning's
+    // relative tolerance is one in the data's own variation.
+    let has_fe = !d.fe.is_empty();
+    let mut y_adj: Vec<f64> = match &d.offset {
         Some(o) => d.y.iter().zip(o).map(|(y, o)| y - o).collect(),
         None => d.y.clone(),
     };
+    if has_fe {
+        let m = scaling::weighted_mean(&y_adj, d.weights.as_deref());
+        y_adj.iter_mut().for_each(|v| *v -= m);
+    }
+    let constant_in_span = has_fe || d.x_names.iter().any(|n| n == INTERCEPT);
+    let mut xs = RegressorScaling::apply(&mut d.x, n, d.weights.as_deref(), has_fe);
     let dm = Demeaner::new(&d.fe, &w);
     let params = DemeanParams {
         tol: options.inner_tol,
@@ -45,10 +56,17 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
     let mut collinear = Vec::new();
     if p > 0 {
         let xtx = linalg::xtwx(&x_tilde, n, Some(&w));
-        let raw: Vec<f64> = (0..p)
-            .map(|j| linalg::wdot(d.x_col(j), d.x_col(j), Some(&w)))
+        let reference: Vec<f64> = (0..p)
+            .map(|j| {
+                let x = d.x_col(j);
+                if constant_in_span && d.x_names[j] != INTERCEPT {
+                    scaling::centred_sum_of_squares(x, Some(&w))
+                } else {
+                    linalg::wdot(x, x, Some(&w))
+                }
+            })
             .collect();
-        let drop = linalg::collinear_columns(&xtx, &raw, options.collinearity_tol);
+        let drop = linalg::collinear_columns(&xtx, &reference, options.collinearity_tol);
         if !drop.is_empty() {
             collinear = drop.iter().map(|&j| d.x_names[j].clone()).collect();
             let keep: Vec<usize> = (0..p).filter(|j| !drop.contains(j)).collect();
@@ -58,6 +76,7 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
             }
             x_tilde = xt;
             d.drop_regressors(&drop);
+            xs.select(&keep);
             p = d.p();
         }
     }
@@ -81,6 +100,10 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
         fitted[i] = d.y[i] - e;
         rss += w[i] * e * e;
     }
+    // Back to the regressors' units.
+    let beta = xs.beta(beta.as_slice());
+    xs.x_tilde(&mut x_tilde, n);
+    xs.undo(&mut d.x, n);
     let info = FitInfo {
         iterations: 1,
         deviance: rss,
@@ -99,7 +122,7 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
         d,
         formula,
         Estimate {
-            beta: beta.iter().copied().collect(),
+            beta,
             collinear,
             info,
             x_tilde,

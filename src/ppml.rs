@@ -27,7 +27,9 @@
 use crate::design::Design;
 use crate::error::{Error, Result};
 use crate::fit::{Estimate, Estimator, Fit, FitInfo, FitOptions, Termination};
+use crate::design::INTERCEPT;
 use crate::fixed_effects::{CoefJob, Coefficients, DemeanParams, Layout, NormalEquations};
+use crate::scaling::{self, RegressorScaling};
 use crate::formula::Formula;
 use crate::linalg;
 use rayon::prelude::*;
@@ -37,6 +39,10 @@ const CHUNK: usize = 1 << 14;
 
 /// Starting `μ` of a zero outcome, relative to the mean outcome.
 const ZERO_START: f64 = 1e-3;
+
+/// A fitted mean below this (on the scale where the mean outcome is one) on
+/// a zero outcome marks an observation as possibly separated.
+pub(crate) const MU_TOL: f64 = 1e-10;
 
 /// Poisson deviance `2 Σ w_i [y_i log(y_i/μ_i) − (y_i − μ_i)]` at `μ = exp(η)`,
 /// summed in fixed chunks so the result does not depend on the number of
@@ -116,23 +122,41 @@ pub(crate) fn estimate(
     let start = Instant::now();
     let n = d.n();
     let pw: Option<Vec<f64>> = d.weights.clone();
-    // The offset (none: zero, and nothing to read).
-    let offset: Option<Vec<f64>> = d.offset.clone();
-    let sum_pw: f64 = pw.as_ref().map_or(n as f64, |w| w.iter().sum());
-    let mean_y: f64 = match &pw {
-        Some(w) => d.y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / sum_pw,
-        None => d.y.iter().sum::<f64>() / n as f64,
+    // The units out (crate::scaling): y by its weighted mean, each regressor
+    // centred when a fixed effect absorbs its mean, and scaled by a power of
+    // two. Everything below runs on that scale; the end maps it back.
+    let y_scale = scaling::weighted_mean(&d.y, pw.as_deref());
+    if !(y_scale.is_finite() && y_scale > 0.0) {
+        return Err(Error::Model(format!(
+            "the weighted mean of the outcome is {y_scale}: PPML needs a positive, finite mean"
+        )));
+    }
+    d.y.par_iter_mut().for_each(|y| *y /= y_scale);
+    let has_fe = !d.fe.is_empty();
+    let constant_in_span = has_fe || d.x_names.iter().any(|n| n == INTERCEPT);
+    let mut xs = RegressorScaling::apply(&mut d.x, n, pw.as_deref(), has_fe);
+    // The offset. Without a constant in the model (no fixed effect, no
+    // intercept) dividing y by ȳ is not absorbed: log ȳ moves into the
+    // offset, so the model is the same.
+    let offset: Option<Vec<f64>> = if constant_in_span {
+        d.offset.clone()
+    } else {
+        let shift = y_scale.ln();
+        Some(match &d.offset {
+            Some(o) => o.iter().map(|o| o - shift).collect(),
+            None => vec![-shift; n],
+        })
     };
-    // Starting values: μ = y where y > 0 and μ = ȳ/1000 where y = 0. The
-    // estimates do not depend on them (the Poisson likelihood is strictly
-    // concave once separated observations are out), the number of steps
-    // does: IRLS lowers log μ by about one per step on a zero outcome whose
-    // μ starts too high, which is what made ppmlhdfe's start, (y + ȳ)/2,
-    // take 11–18 steps on the benchmark and shipped panels where this one
-    // takes 7–12.
+    // Starting values: μ = y where y > 0 and μ = ȳ/1000 where y = 0 (ȳ = 1
+    // on this scale). The estimates do not depend on them (the Poisson
+    // likelihood is strictly concave once separated observations are out),
+    // the number of steps does: IRLS lowers log μ by about one per step on a
+    // zero outcome whose μ starts too high, which is what made ppmlhdfe's
+    // start, (y + ȳ)/2, take 11–18 steps on the benchmark and shipped panels
+    // where this one takes 7–12.
     let mut mu: Vec<f64> =
         d.y.iter()
-            .map(|&y| if y > 0.0 { y } else { ZERO_START * mean_y })
+            .map(|&y| if y > 0.0 { y } else { ZERO_START })
             .collect();
     let mut eta: Vec<f64> = mu.iter().map(|m| m.ln()).collect();
     let y_log_y: Vec<f64> =
@@ -165,6 +189,7 @@ pub(crate) fn estimate(
     let mut halvings = 0usize;
     let mut iterations = 0usize;
     let mut termination = Termination::MaxIterations;
+    let mut demeaned = true;
     let mut dev = dev_old;
 
     while iterations < options.max_iter {
@@ -198,27 +223,54 @@ pub(crate) fn estimate(
                 &mut xwork,
                 known,
             );
-            eq.solve(&mut jobs, &inner)
+            if iterations == 1 && p > 0 {
+                // The first step's regressors are demeaned to the final
+                // tolerance, so that collinearity with the fixed effects is
+                // judged at once (a loose demeaning leaves a column the fixed
+                // effects absorb with a norm of about the tolerance).
+                let (outcome, columns) = jobs.split_at_mut(1);
+                let tight = DemeanParams {
+                    tol: options.inner_tol,
+                    ..inner
+                };
+                let mut infos = eq.solve(outcome, &inner);
+                infos.extend(eq.solve(columns, &tight));
+                infos
+            } else {
+                eq.solve(&mut jobs, &inner)
+            }
         };
         sweeps += infos.iter().map(|i| i.iterations).sum::<usize>();
+        demeaned = infos.iter().all(|i| i.converged);
 
-        // X̃'WX̃ of this step; the first step's also judges collinearity.
+        // X̃'WX̃ and X̃'Wz̃ of this step, and collinearity judged on them at
+        // every step, as the weights change (ppmlhdfe does the same): a
+        // regressor whose demeaned sum of squares is a negligible part of its
+        // centred one (`collinearity_tol`) is dropped. An inexact demeaning
+        // only overstates what is left, so it never drops a column wrongly.
         let w = eq.weights();
-        let mut xtx = None;
-        if iterations == 1 && p > 0 {
-            // Collinearity, judged on the first iteration's weights.
-            let first = linalg::xtwx(&x_tilde, n, Some(w));
-            let raw: Vec<f64> = (0..p)
-                .map(|j| linalg::wdot(d.x_col(j), d.x_col(j), Some(w)))
+        let (mut xtx, mut xtz) = if p > 0 {
+            linalg::cross_products(&x_tilde, n, Some(w), Some(&z_tilde))
+        } else {
+            (nalgebra::DMatrix::zeros(0, 0), nalgebra::DVector::zeros(0))
+        };
+        if p > 0 {
+            let reference: Vec<f64> = (0..p)
+                .map(|j| {
+                    let x = d.x_col(j);
+                    if constant_in_span && d.x_names[j] != INTERCEPT {
+                        scaling::centred_sum_of_squares(x, Some(w))
+                    } else {
+                        linalg::wdot(x, x, Some(w))
+                    }
+                })
                 .collect();
-            let drop = linalg::collinear_columns(&first, &raw, options.collinearity_tol);
-            if drop.is_empty() {
-                xtx = Some(first);
-            } else {
-                collinear = drop.iter().map(|&j| d.x_names[j].clone()).collect();
+            let drop = linalg::collinear_columns(&xtx, &reference, options.collinearity_tol);
+            if !drop.is_empty() {
+                collinear.extend(drop.iter().map(|&j| d.x_names[j].clone()));
+                let keep: Vec<usize> = (0..p).filter(|j| !drop.contains(j)).collect();
                 d.drop_regressors(&drop);
                 p = d.p();
-                let keep: Vec<usize> = (0..xwork.len()).filter(|j| !drop.contains(j)).collect();
                 let mut xt = Vec::with_capacity(n * p);
                 for &j in &keep {
                     xt.extend_from_slice(&x_tilde[j * n..(j + 1) * n]);
@@ -226,15 +278,14 @@ pub(crate) fn estimate(
                 x_tilde = xt;
                 let mut old: Vec<Option<Coefficients>> = xwork.into_iter().map(Some).collect();
                 xwork = keep.iter().filter_map(|&j| old[j].take()).collect();
+                xs.select(&keep);
+                xtx = xtx.select_rows(&keep).select_columns(&keep);
+                xtz = xtz.select_rows(&keep);
             }
         }
 
         // Weighted least squares of z̃ on X̃ (eq. 8).
         beta = if p > 0 {
-            let (xtx, xtz) = match xtx {
-                Some(xtx) => (xtx, linalg::xtwv(&x_tilde, n, Some(w), &z_tilde)),
-                None => linalg::cross_products(&x_tilde, n, Some(w), Some(&z_tilde)),
-            };
             linalg::solve_spd(&xtx, &xtz)?
         } else {
             nalgebra::DVector::zeros(0)
@@ -290,39 +341,68 @@ pub(crate) fn estimate(
         }
     }
     let converged = termination == Termination::Converged;
-
-    // The score residual with the final μ; X̃ carries the weights of the last
-    // step (at convergence the two agree to the convergence tolerance).
-    let score_resid: Vec<f64> = (0..n)
-        .map(|i| pw.as_ref().map_or(1.0, |p| p[i]) * (d.y[i] - mu[i]))
-        .collect();
-    let info = FitInfo {
-        iterations,
-        deviance: dev,
-        converged,
-        termination,
-        demean_sweeps: sweeps,
-        step_halvings: halvings,
-        seconds: start.elapsed().as_secs_f64(),
-    };
     if termination == Termination::Diverged {
         return Err(Error::Numerical(format!(
             "PPML diverged after {iterations} iterations (fitted means overflow): \
              the data may be separated in a way the checks did not catch"
         )));
     }
-    Ok(Fit::assemble(
+
+    // Back to the data's units: μ, the weights and the score residuals scale
+    // with ȳ, η moves by log ȳ, β and X̃ by each regressor's scale.
+    let log_scale = y_scale.ln();
+    eta.par_iter_mut().for_each(|e| *e += log_scale);
+    // Fitted means that vanish on zero outcomes: what separation looks like
+    // when the checks are off or did not finish (ppmlhdfe's `mu` check).
+    let vanishing = d
+        .y
+        .par_iter()
+        .zip(mu.par_iter())
+        .filter(|(&y, &m)| y == 0.0 && m < MU_TOL)
+        .count();
+    // The score residual with the final μ; X̃ carries the weights of the last
+    // step (at convergence the two agree to the convergence tolerance).
+    let score_resid: Vec<f64> = (0..n)
+        .map(|i| pw.as_ref().map_or(1.0, |p| p[i]) * (d.y[i] - mu[i]) * y_scale)
+        .collect();
+    let w: Vec<f64> = eq.weights().iter().map(|w| w * y_scale).collect();
+    let beta_out = xs.beta(beta.as_slice());
+    xs.x_tilde(&mut x_tilde, n);
+    xs.undo(&mut d.x, n);
+    // `d.y` stays on the scaled units: the fit keeps no copy of it.
+    let info = FitInfo {
+        iterations,
+        deviance: dev * y_scale,
+        converged,
+        termination,
+        demean_sweeps: sweeps,
+        step_halvings: halvings,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    let mut notes = Vec::new();
+    if !demeaned {
+        notes.push(
+            "the demeaning did not reach its tolerance in the last iteration: \
+             the estimates are approximate"
+                .to_owned(),
+        );
+    }
+    let mut fit = Fit::assemble(
         Estimator::Ppml,
         d,
         formula,
         Estimate {
-            beta: beta.iter().copied().collect(),
+            beta: beta_out,
             collinear,
             info,
             x_tilde,
-            w: eq.weights().to_vec(),
+            w,
             score_resid,
             eta,
         },
-    ))
+    );
+    fit.vanishing_mu = vanishing;
+    fit.notes = notes;
+    Ok(fit)
 }
+

@@ -60,6 +60,9 @@ pub struct SampleReport {
     pub dropped: Dropped,
     /// Iterations of the ReLU separation check (0 when not run).
     pub relu_iterations: usize,
+    /// False if the ReLU check reached its iteration limit: separated
+    /// observations may remain.
+    pub relu_converged: bool,
     /// One status per input row.
     #[serde(skip)]
     pub status: Vec<RowStatus>,
@@ -82,6 +85,7 @@ impl SampleReport {
             n_used: used,
             dropped: d,
             relu_iterations,
+            relu_converged: true,
             status,
         }
     }

@@ -147,6 +147,19 @@ pub(crate) fn prune(d: Design, singletons: bool, sep: Separation) -> Design {
 }
 
 /// Parameters of the ReLU separation test.
+/// What one run of the ReLU check found.
+pub(crate) struct ReluOutcome {
+    /// True for the observations proven separated.
+    pub separated: Vec<bool>,
+    /// Iterations run.
+    pub iterations: usize,
+    /// False if the iteration limit was reached before a certificate was
+    /// found: then nothing is marked, and separated observations may remain.
+    pub converged: bool,
+    /// The design's rows laid out by level, for IRLS to reuse.
+    pub layout: Option<Layout>,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ReluParams {
     /// A fitted value within `tol` of zero counts as zero.
@@ -171,11 +184,16 @@ impl Default for ReluParams {
 /// `separated[i]` is true for the observations found separated by the
 /// regressors (and fixed effects together), and `layout` the rows laid out
 /// by level if the check built it (IRLS reuses it when nothing was dropped).
-pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize, Option<Layout>)> {
+pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<ReluOutcome> {
     let n = d.n();
     let boundary: Vec<bool> = d.y.iter().map(|&y| y == 0.0).collect();
     if !boundary.iter().any(|&b| b) || (d.p() == 0 && d.fe.is_empty()) {
-        return Ok((vec![false; n], 0, None));
+        return Ok(ReluOutcome {
+            separated: vec![false; n],
+            iterations: 0,
+            converged: true,
+            layout: None,
+        });
     }
     let w: Vec<f64> = boundary
         .iter()
@@ -273,7 +291,12 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize, 
         if negative == 0 {
             // z is zero off the boundary: its positive rows are separated.
             let sep = z.par_iter().map(|&z| z > 0.0).collect();
-            return Ok((sep, iter, Some(layout)));
+            return Ok(ReluOutcome {
+                separated: sep,
+                iterations: iter,
+                converged: true,
+                layout: Some(layout),
+            });
         }
         u.par_iter_mut()
             .zip(z.par_iter())
@@ -284,5 +307,12 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<(Vec<bool>, usize, 
                 }
             });
     }
-    Ok((vec![false; n], params.max_iter, Some(layout)))
+    // The limit was reached: nothing is proven separated, and the caller
+    // says so (the fit goes on with the sample as it is).
+    Ok(ReluOutcome {
+        separated: vec![false; n],
+        iterations: params.max_iter,
+        converged: false,
+        layout: Some(layout),
+    })
 }

@@ -50,8 +50,10 @@ pub struct FitReport<'a> {
     pub coefficients: &'a [crate::vcov::CoefRow],
     /// Fixed-effect dimensions and their number of levels.
     pub fixed_effects: Vec<FixedEffectReport>,
-    /// Diagnostic notes.
-    pub notes: &'a [String],
+    /// Diagnostic notes: the fit's, then the inference's.
+    pub notes: Vec<String>,
+    /// The ReLU separation check: iterations run and whether it finished.
+    pub separation: SeparationReport,
     /// Where time went.
     pub timings: Timings,
 }
@@ -68,6 +70,16 @@ pub struct VcovReport {
     pub n_clusters: Vec<usize>,
     /// Small-sample preset.
     pub ssc: crate::vcov::SmallSample,
+}
+
+/// The ReLU separation check in a [`FitReport`].
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SeparationReport {
+    /// Iterations of the ReLU check (0 when not run).
+    pub relu_iterations: usize,
+    /// False if the check reached its iteration limit: separated
+    /// observations may remain.
+    pub relu_converged: bool,
 }
 
 /// A fixed-effect dimension in a [`FitReport`].
@@ -108,7 +120,11 @@ impl<'a> FitReport<'a> {
                     levels: d.n_levels(),
                 })
                 .collect(),
-            notes: &fit.notes,
+            notes: fit.notes.iter().chain(&inf.notes).cloned().collect(),
+            separation: SeparationReport {
+                relu_iterations: fit.sample.relu_iterations,
+                relu_converged: fit.sample.relu_converged,
+            },
             timings,
         }
     }
@@ -216,14 +232,28 @@ impl fmt::Display for Table<'_> {
             "", "Estimate", "Std. Error", stat, pcol
         )?;
         for c in &inf.coefficients {
+            if c.problem.is_some() {
+                // No standard error: said so, never printed as a number.
+                writeln!(
+                    f,
+                    "{:w$}  {:>12.6} {:>12} {:>9} {:>10}",
+                    c.name, c.estimate, "n/a", "n/a", "n/a"
+                )?;
+                continue;
+            }
+            let p = if c.p_value < 1e-300 {
+                "<1e-300".to_owned()
+            } else {
+                format!("{:.3e}", c.p_value)
+            };
             writeln!(
                 f,
-                "{:w$}  {:>12.6} {:>12.6} {:>9.3} {:>10.3e} {}",
+                "{:w$}  {:>12.6} {:>12.6} {:>9.3} {:>10} {}",
                 c.name,
                 c.estimate,
                 c.std_error,
                 c.statistic,
-                c.p_value,
+                p,
                 stars(c.p_value)
             )?;
         }
@@ -255,7 +285,7 @@ impl fmt::Display for Table<'_> {
                 thousands(d.separated_relu)
             )?;
         }
-        for note in &fit.notes {
+        for note in fit.notes.iter().chain(&inf.notes) {
             writeln!(f, "Note: {note}")?;
         }
         Ok(())

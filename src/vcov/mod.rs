@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::fit::{Estimator, Fit};
 use crate::fixed_effects::{is_nested, FeDim};
 use crate::linalg;
+use crate::scaling::power_of_two_near;
 use nalgebra::DMatrix;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
@@ -135,6 +136,11 @@ pub struct CoefRow {
     pub ci_low: f64,
     /// Upper end of the 95% confidence interval.
     pub ci_high: f64,
+    /// Why there is no standard error, when there is none: the estimated
+    /// variance was not a positive finite number (then `std_error`,
+    /// `statistic`, `p_value` and the interval are NaN, `null` in JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// Inference on a fit for one variance estimator.
@@ -154,6 +160,9 @@ pub struct Inference {
     pub df_t: Option<f64>,
     /// The scalar small-sample factor applied.
     pub adjustment: f64,
+    /// Warnings about this inference (few clusters, a variance that is not
+    /// positive).
+    pub notes: Vec<String>,
 }
 
 impl Inference {
@@ -169,6 +178,20 @@ impl Inference {
 }
 
 /// Sum of scores by cluster: `Σ_g s_g s_g'` with `s_g = Σ_{i∈g} x̃_i e_i`.
+/// Below this many clusters a note warns that clustered errors are unreliable.
+const FEW_CLUSTERS: usize = 30;
+
+/// `sqrt(Σ v² / n)`, with the squares of a scaled copy so that it neither
+/// overflows nor underflows.
+fn root_mean_square(v: &[f64]) -> f64 {
+    let max = v.iter().fold(0.0_f64, |m, x| m.max(x.abs()));
+    if !(max.is_finite() && max > 0.0) {
+        return 1.0;
+    }
+    let s: f64 = v.iter().map(|x| (x / max) * (x / max)).sum();
+    max * (s / v.len() as f64).sqrt()
+}
+
 fn meat(x_tilde: &[f64], n: usize, p: usize, e: &[f64], cluster: Option<&FeDim>) -> DMatrix<f64> {
     let mut m = DMatrix::<f64>::zeros(p, p);
     match cluster {
@@ -240,11 +263,21 @@ impl Fit {
         let c = &self.core;
         let n = c.n;
         let p = self.beta.len();
+        // Weights and score residuals on a scale near one (powers of two,
+        // exact), so that no product overflows or underflows whatever the
+        // units of the outcome: V = B M B = (σ_e/σ_w)² B₁ M₁ B₁ with B₁, M₁
+        // computed from w/σ_w and e/σ_e.
+        let s_w = power_of_two_near(root_mean_square(&c.w));
+        let s_e = power_of_two_near(root_mean_square(&c.score_resid));
+        let w1: Vec<f64> = c.w.iter().map(|w| w / s_w).collect();
+        let e1: Vec<f64> = c.score_resid.iter().map(|e| e / s_e).collect();
+        let ratio = s_e / s_w;
         let bread = if p > 0 {
-            linalg::inv_spd(&linalg::xtwx(&c.x_tilde, n, Some(&c.w)))?
+            linalg::inv_spd(&linalg::xtwx(&c.x_tilde, n, Some(&w1)))?
         } else {
             DMatrix::zeros(0, 0)
         };
+        let mut notes = Vec::new();
         let clusters: Vec<FeDim> = spec
             .clusters()
             .iter()
@@ -259,28 +292,27 @@ impl Fit {
         let nf = n as f64;
         let (raw, adjustment, n_clusters, g_min) = match spec {
             VcovSpec::Iid => {
+                // Every variance below is multiplied by (σ_e/σ_w)² at the
+                // end. OLS: Σ e₁²/w₁ = (Σ e²/w) σ_w/σ_e² and B = B₁/σ_w, so
+                // B σ² = (σ_e/σ_w)² B₁ σ₁². PPML: V = B = (σ_e/σ_w)² B₁ ·
+                // 1/(σ_w (σ_e/σ_w)²).
                 let (sigma2, adj) = match self.estimator {
                     Estimator::Ols => {
-                        let rss: f64 = c
-                            .score_resid
-                            .iter()
-                            .zip(&c.w)
-                            .map(|(we, w)| we * we / w)
-                            .sum();
+                        let rss: f64 = e1.iter().zip(&w1).map(|(we, w)| we * we / w).sum();
                         match ssc {
                             SmallSample::Fixest => (rss / (nf - 1.0), (nf - 1.0) / (nf - df_k)),
                             SmallSample::Ppmlhdfe => (rss / nf, 1.0),
                         }
                     }
                     Estimator::Ppml => match ssc {
-                        SmallSample::Fixest => (1.0, (nf - 1.0) / (nf - df_k)),
-                        SmallSample::Ppmlhdfe => (1.0, 1.0),
+                        SmallSample::Fixest => (1.0 / (ratio * ratio * s_w), (nf - 1.0) / (nf - df_k)),
+                        SmallSample::Ppmlhdfe => (1.0 / (ratio * ratio * s_w), 1.0),
                     },
                 };
                 (bread.clone() * sigma2, adj, vec![], None)
             }
             VcovSpec::Hetero => {
-                let m = meat(&c.x_tilde, n, p, &c.score_resid, None);
+                let m = meat(&c.x_tilde, n, p, &e1, None);
                 let adj = match ssc {
                     SmallSample::Fixest => nf / (nf - df_k),
                     SmallSample::Ppmlhdfe => nf / (nf - 1.0),
@@ -302,9 +334,24 @@ impl Fit {
                         intersect(&members)
                     };
                     let sign = if members.len() % 2 == 1 { 1.0 } else { -1.0 };
-                    total += meat(&c.x_tilde, n, p, &c.score_resid, Some(&dim)) * sign;
+                    total += meat(&c.x_tilde, n, p, &e1, Some(&dim)) * sign;
                 }
                 let gs: Vec<usize> = clusters.iter().map(|d| d.n_levels()).collect();
+                for (name, &g) in spec.clusters().iter().zip(&gs) {
+                    if g < 2 {
+                        return Err(Error::Model(format!(
+                            "clustered standard errors need at least 2 clusters; \
+                             '{name}' has {g} in the estimation sample"
+                        )));
+                    }
+                    if g < FEW_CLUSTERS {
+                        notes.push(format!(
+                            "only {g} clusters in '{name}': clustered standard errors are \
+                             unreliable with fewer than {FEW_CLUSTERS} (consider a wild \
+                             cluster bootstrap)"
+                        ));
+                    }
+                }
                 let g = *gs.iter().min().unwrap_or(&1) as f64;
                 let g_adj = if g > 1.0 { g / (g - 1.0) } else { 1.0 };
                 let adj = match ssc {
@@ -318,7 +365,7 @@ impl Fit {
                 (v, adj, gs, Some(g))
             }
         };
-        let vcov = raw * adjustment;
+        let vcov = raw * (adjustment * ratio * ratio);
         let df_t = match (self.estimator, ssc) {
             (Estimator::Ols, SmallSample::Fixest) => Some(match g_min {
                 Some(g) => g - 1.0,
@@ -332,18 +379,39 @@ impl Fit {
             .enumerate()
             .map(|(j, name)| {
                 let est = self.beta[j];
-                let se = vcov[(j, j)].max(0.0).sqrt();
+                let v = vcov[(j, j)];
+                if !(v.is_finite() && v > 0.0) {
+                    let problem = if v.is_nan() || v.is_infinite() {
+                        format!("its variance is not a finite number ({v})")
+                    } else {
+                        format!("its estimated variance is not positive ({v:e})")
+                    };
+                    notes.push(format!("no standard error for '{name}': {problem}"));
+                    return Ok(CoefRow {
+                        name: name.clone(),
+                        estimate: est,
+                        std_error: f64::NAN,
+                        statistic: f64::NAN,
+                        p_value: f64::NAN,
+                        ci_low: f64::NAN,
+                        ci_high: f64::NAN,
+                        problem: Some(problem),
+                    });
+                }
+                let se = v.sqrt();
                 let stat = est / se;
+                // Two-sided p from the survival function: a tiny p stays tiny
+                // rather than 1 − cdf rounding to 0.
                 let (p_value, crit) = match df_t {
                     Some(df) if df > 0.0 => {
                         // StudentsT::new fails only for df <= 0, excluded here.
                         let t = StudentsT::new(0.0, 1.0, df)
                             .map_err(|e| Error::Bug(format!("t distribution: {e}")))?;
-                        (2.0 * (1.0 - t.cdf(stat.abs())), t.inverse_cdf(0.975))
+                        (2.0 * t.sf(stat.abs()), t.inverse_cdf(0.975))
                     }
                     _ => {
                         let z = Normal::standard();
-                        (2.0 * (1.0 - z.cdf(stat.abs())), z.inverse_cdf(0.975))
+                        (2.0 * z.sf(stat.abs()), z.inverse_cdf(0.975))
                     }
                 };
                 Ok(CoefRow {
@@ -354,6 +422,7 @@ impl Fit {
                     p_value,
                     ci_low: est - crit * se,
                     ci_high: est + crit * se,
+                    problem: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -365,6 +434,7 @@ impl Fit {
             n_clusters,
             df_t,
             adjustment,
+            notes,
         })
     }
 

@@ -175,7 +175,7 @@ fn run_inner(args: &FitArgs) -> Result<()> {
     if let Some(path) = &args.save_sample {
         write_sample(path, &fitted).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    for note in &fitted.notes {
+    for note in fitted.notes.iter().chain(&inference.notes) {
         eprintln!("note: {note}");
     }
     if fitted.sample.dropped.missing > 0 {
