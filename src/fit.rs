@@ -379,18 +379,19 @@ pub(crate) fn fit_design(
     fit.sample.dropped.separated_relu = relu_dropped;
     fit.sample.relu_iterations = relu_iterations;
     fit.sample.relu_converged = relu_converged;
-    if fit.vanishing_mu > 0 {
+    // With the checks on and finished, separation is ruled out: tiny means
+    // that still fall are those of nearly separated rows, which the
+    // likelihood barely sees, and are not reported.
+    if fit.vanishing_mu > 0 && (!sep.relu || !relu_converged) {
         let why = if !sep.relu {
-            "the separation checks were off"
-        } else if !relu_converged {
-            "the separation check did not converge"
+            "the ReLU separation check was off"
         } else {
-            "after the separation checks"
+            "the separation check did not converge"
         };
         notes.push(format!(
-            "{} observations with a zero outcome have fitted values near zero \
-             (below {:e} of the mean outcome; {why}): the data may be separated, and \
-             the estimates of the regressors that separate them diverge",
+            "{} observations with a zero outcome have fitted values that fall towards zero \
+             (below {:e} of the mean outcome and still falling; {why}): the data may be \
+             separated, and the estimates of the regressors that separate them diverge",
             fit.vanishing_mu,
             crate::ppml::MU_TOL
         ));

@@ -41,8 +41,9 @@ const CHUNK: usize = 1 << 14;
 const ZERO_START: f64 = 1e-3;
 
 /// A fitted mean below this (on the scale where the mean outcome is one) on
-/// a zero outcome marks an observation as possibly separated.
-pub(crate) const MU_TOL: f64 = 1e-10;
+/// a zero outcome, still falling at the last step, marks an observation as
+/// possibly separated.
+pub(crate) const MU_TOL: f64 = 1e-6;
 
 /// Poisson deviance `2 Σ w_i [y_i log(y_i/μ_i) − (y_i − μ_i)]` at `μ = exp(η)`,
 /// summed in fixed chunks so the result does not depend on the number of
@@ -350,16 +351,22 @@ pub(crate) fn estimate(
 
     // Back to the data's units: μ, the weights and the score residuals scale
     // with ȳ, η moves by log ȳ, β and X̃ by each regressor's scale.
+    // Fitted means that vanish on zero outcomes and were still falling at
+    // the last step (by more than a tenth in log): what separation looks like
+    // when the checks are off or did not finish (ppmlhdfe's `mu` check, made
+    // robust to the legitimately tiny means of small economies: a mean that
+    // is tiny but has converged is not flagged). `eta_new` now holds the
+    // previous step's η.
+    let vanishing = if iterations > 1 {
+        (0..n)
+            .into_par_iter()
+            .filter(|&i| d.y[i] == 0.0 && mu[i] < MU_TOL && eta[i] - eta_new[i] < -0.1)
+            .count()
+    } else {
+        0
+    };
     let log_scale = y_scale.ln();
     eta.par_iter_mut().for_each(|e| *e += log_scale);
-    // Fitted means that vanish on zero outcomes: what separation looks like
-    // when the checks are off or did not finish (ppmlhdfe's `mu` check).
-    let vanishing = d
-        .y
-        .par_iter()
-        .zip(mu.par_iter())
-        .filter(|(&y, &m)| y == 0.0 && m < MU_TOL)
-        .count();
     // The score residual with the final μ; X̃ carries the weights of the last
     // step (at convergence the two agree to the convergence tolerance).
     let score_resid: Vec<f64> = (0..n)
