@@ -154,6 +154,10 @@ pub(crate) struct Core {
     pub score_resid: Vec<f64>,
     /// Fitted linear predictor η (PPML, log scale, offset included) or ŷ (OLS).
     pub eta: Vec<f64>,
+    /// Set when `x_tilde` holds the regressors centred on an intercept
+    /// (no fixed effects): `(intercept column, centres)`; inference maps its
+    /// variance back with `A = I − e_intercept m'`.
+    pub reparametrisation: Option<(usize, Vec<f64>)>,
     pub offset: Option<Vec<f64>>,
     pub fe: Vec<FeDim>,
     pub clusters: Vec<FeDim>,
@@ -168,6 +172,7 @@ pub(crate) struct Estimate {
     pub w: Vec<f64>,
     pub score_resid: Vec<f64>,
     pub eta: Vec<f64>,
+    pub reparametrisation: Option<(usize, Vec<f64>)>,
 }
 
 impl Fit {
@@ -192,6 +197,7 @@ impl Fit {
                 w: e.w,
                 score_resid: e.score_resid,
                 eta: e.eta,
+                reparametrisation: e.reparametrisation,
                 offset: d.offset,
                 fe: d.fe,
                 clusters: d.clusters,

@@ -3,12 +3,12 @@
 //! `β̂ = (X̃'WX̃)⁻¹ X̃'Wỹ` with every column demeaned by the same kernel as PPML.
 
 use crate::design::{Design, INTERCEPT};
-use crate::scaling::{self, RegressorScaling};
 use crate::error::Result;
 use crate::fit::{Estimate, Estimator, Fit, FitInfo, FitOptions, Termination};
 use crate::fixed_effects::{ColumnWork, DemeanParams, Demeaner};
 use crate::formula::Formula;
 use crate::linalg;
+use crate::scaling::{self, intercept_column, RegressorScaling};
 use std::time::Instant;
 
 /// Least squares on a pruned design.
@@ -30,7 +30,10 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
         y_adj.iter_mut().for_each(|v| *v -= m);
     }
     let constant_in_span = has_fe || d.x_names.iter().any(|n| n == INTERCEPT);
-    let mut xs = RegressorScaling::apply(&mut d.x, n, d.weights.as_deref(), has_fe);
+    let mut xs = {
+        let intercept = intercept_column(&d);
+        RegressorScaling::apply(&mut d.x, n, d.weights.as_deref(), has_fe, intercept)
+    };
     let dm = Demeaner::new(&d.fe, &w);
     let params = DemeanParams {
         tol: options.inner_tol,
@@ -129,6 +132,7 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
             w,
             score_resid: resid,
             eta: fitted,
+            reparametrisation: xs.reparametrisation(),
         },
     ))
 }

@@ -25,13 +25,13 @@
 //! `μ` (a thousandth of the mean) where `y = 0`.
 
 use crate::design::Design;
+use crate::design::INTERCEPT;
 use crate::error::{Error, Result};
 use crate::fit::{Estimate, Estimator, Fit, FitInfo, FitOptions, Termination};
-use crate::design::INTERCEPT;
 use crate::fixed_effects::{CoefJob, Coefficients, DemeanParams, Layout, NormalEquations};
-use crate::scaling::{self, RegressorScaling};
 use crate::formula::Formula;
 use crate::linalg;
+use crate::scaling::{self, intercept_column, RegressorScaling};
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -135,7 +135,10 @@ pub(crate) fn estimate(
     d.y.par_iter_mut().for_each(|y| *y /= y_scale);
     let has_fe = !d.fe.is_empty();
     let constant_in_span = has_fe || d.x_names.iter().any(|n| n == INTERCEPT);
-    let mut xs = RegressorScaling::apply(&mut d.x, n, pw.as_deref(), has_fe);
+    let mut xs = {
+        let intercept = intercept_column(&d);
+        RegressorScaling::apply(&mut d.x, n, pw.as_deref(), has_fe, intercept)
+    };
     // The offset. Without a constant in the model (no fixed effect, no
     // intercept) dividing y by ȳ is not absorbed: log ȳ moves into the
     // offset, so the model is the same.
@@ -191,6 +194,7 @@ pub(crate) fn estimate(
     let mut iterations = 0usize;
     let mut termination = Termination::MaxIterations;
     let mut demeaned = true;
+    let mut vanishing = 0usize;
     let mut dev = dev_old;
 
     while iterations < options.max_iter {
@@ -321,6 +325,20 @@ pub(crate) fn estimate(
             dev_new = deviance(&d.y, &y_log_y, &eta_new, &mu_new, pw.as_deref());
         }
         halvings += halves;
+        if halves == 0 && iterations > 1 && dev_new < dev_old {
+            // Fitted means that vanish on zero outcomes and still fell by
+            // more than a tenth in log in the last full step: what separation
+            // looks like when the checks are off or did not finish (ppmlhdfe's
+            // `mu` check, made robust to the legitimately tiny means of small
+            // economies, which have stopped falling). A halved step, or one
+            // that did not lower the deviance (a demeaning already within its
+            // tolerance in the weighted norm, where those rows weigh nothing),
+            // says nothing, so the count of the last productive one is kept.
+            vanishing = (0..n)
+                .into_par_iter()
+                .filter(|&i| d.y[i] == 0.0 && mu_new[i] < MU_TOL && eta_new[i] - eta[i] < -0.1)
+                .count();
+        }
         if !dev_new.is_finite() {
             termination = Termination::Diverged;
             dev = dev_new;
@@ -351,20 +369,6 @@ pub(crate) fn estimate(
 
     // Back to the data's units: μ, the weights and the score residuals scale
     // with ȳ, η moves by log ȳ, β and X̃ by each regressor's scale.
-    // Fitted means that vanish on zero outcomes and were still falling at
-    // the last step (by more than a tenth in log): what separation looks like
-    // when the checks are off or did not finish (ppmlhdfe's `mu` check, made
-    // robust to the legitimately tiny means of small economies: a mean that
-    // is tiny but has converged is not flagged). `eta_new` now holds the
-    // previous step's η.
-    let vanishing = if iterations > 1 {
-        (0..n)
-            .into_par_iter()
-            .filter(|&i| d.y[i] == 0.0 && mu[i] < MU_TOL && eta[i] - eta_new[i] < -0.1)
-            .count()
-    } else {
-        0
-    };
     let log_scale = y_scale.ln();
     eta.par_iter_mut().for_each(|e| *e += log_scale);
     // The score residual with the final μ; X̃ carries the weights of the last
@@ -406,10 +410,10 @@ pub(crate) fn estimate(
             w,
             score_resid,
             eta,
+            reparametrisation: xs.reparametrisation(),
         },
     );
     fit.vanishing_mu = vanishing;
     fit.notes = notes;
     Ok(fit)
 }
-

@@ -88,6 +88,11 @@ pub(crate) fn power_of_two_near(v: f64) -> f64 {
     2f64.powi(e as i32)
 }
 
+/// The column of the intercept in the design, if it has one.
+pub(crate) fn intercept_column(d: &crate::design::Design) -> Option<usize> {
+    d.x_names.iter().position(|n| n == crate::design::INTERCEPT)
+}
+
 /// How each regressor was centred and scaled.
 #[derive(Debug, Clone)]
 pub(crate) struct RegressorScaling {
@@ -95,16 +100,32 @@ pub(crate) struct RegressorScaling {
     pub centre: Vec<f64>,
     /// Then divided by (a power of two).
     pub scale: Vec<f64>,
+    /// The intercept's column when the model has one and the others were
+    /// centred (no fixed effects): the centres then move into its estimate.
+    pub intercept: Option<usize>,
 }
 
 impl RegressorScaling {
-    /// Centres (if `centre`) and scales the `p` columns of the column-major
-    /// `x` in place, with prior weights `w`.
-    pub(crate) fn apply(x: &mut [f64], n: usize, w: Option<&[f64]>, centre: bool) -> Self {
+    /// Scales the `p` columns of the column-major `x` in place, with prior
+    /// weights `w`, after centring them when the model has a constant:
+    /// `fixed_effects` (they absorb the means) or an `intercept` column (left
+    /// as it is; the means move into its coefficient).
+    pub(crate) fn apply(
+        x: &mut [f64],
+        n: usize,
+        w: Option<&[f64]>,
+        fixed_effects: bool,
+        intercept: Option<usize>,
+    ) -> Self {
         let p = x.len().checked_div(n).unwrap_or(0);
+        let intercept = if fixed_effects { None } else { intercept };
+        let centre = fixed_effects || intercept.is_some();
         let mut centres = vec![0.0; p];
         let mut scales = vec![1.0; p];
         for j in 0..p {
+            if Some(j) == intercept {
+                continue;
+            }
             let col = &mut x[j * n..(j + 1) * n];
             let m = if centre { weighted_mean(col, w) } else { 0.0 };
             if m != 0.0 {
@@ -128,6 +149,7 @@ impl RegressorScaling {
         RegressorScaling {
             centre: centres,
             scale: scales,
+            intercept,
         }
     }
 
@@ -145,15 +167,44 @@ impl RegressorScaling {
     pub(crate) fn select(&mut self, keep: &[usize]) {
         self.centre = keep.iter().map(|&j| self.centre[j]).collect();
         self.scale = keep.iter().map(|&j| self.scale[j]).collect();
+        self.intercept = self
+            .intercept
+            .and_then(|i| keep.iter().position(|&j| j == i));
+        if self.intercept.is_none() {
+            // The intercept went (collinear): nothing to move the means into.
+            // Only reachable without fixed effects, where the centring then
+            // changed the model; `collinear_columns` keeps the first column of
+            // a collinear set, and the intercept comes first.
+            self.centre.iter_mut().for_each(|m| *m = 0.0);
+        }
     }
 
-    /// `β` on the data's scale from `β` on the scaled regressors.
+    /// `β` on the data's scale from `β` on the scaled regressors: each slope
+    /// divided by its scale, and the intercept less `Σ m_j β_j`.
     pub(crate) fn beta(&self, beta_scaled: &[f64]) -> Vec<f64> {
-        beta_scaled
+        let mut beta: Vec<f64> = beta_scaled
             .iter()
             .zip(&self.scale)
             .map(|(b, s)| b / s)
-            .collect()
+            .collect();
+        if let Some(i) = self.intercept {
+            let shift: f64 = beta
+                .iter()
+                .zip(&self.centre)
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, (b, m))| b * m)
+                .sum();
+            beta[i] -= shift;
+        }
+        beta
+    }
+
+    /// The reparametrisation inference needs when the intercept absorbed the
+    /// centres: `(intercept column, centres)`, with `β = A β_c`,
+    /// `A = I − e_intercept m'`.
+    pub(crate) fn reparametrisation(&self) -> Option<(usize, Vec<f64>)> {
+        self.intercept.map(|i| (i, self.centre.clone()))
     }
 
     /// The demeaned regressors on the data's scale (multiplied back).
@@ -178,10 +229,19 @@ mod tests {
     #[test]
     fn scaling_is_undone_exactly_and_centres_are_weighted_means() {
         let n = 4;
-        let orig = vec![1.0e6 + 1.0, 1.0e6 - 1.0, 1.0e6 + 3.0, 1.0e6 - 3.0, 0.5, 0.25, 1.0, 2.0];
+        let orig = vec![
+            1.0e6 + 1.0,
+            1.0e6 - 1.0,
+            1.0e6 + 3.0,
+            1.0e6 - 3.0,
+            0.5,
+            0.25,
+            1.0,
+            2.0,
+        ];
         let w = [1.0, 1.0, 2.0, 0.0];
         let mut x = orig.clone();
-        let s = RegressorScaling::apply(&mut x, n, Some(&w), true);
+        let s = RegressorScaling::apply(&mut x, n, Some(&w), true, None);
         // Weighted mean of the first column: (1e6+1 + 1e6-1 + 2(1e6+3)) / 4.
         assert_eq!(s.centre[0], 1.0e6 + 1.5);
         assert!(s.scale.iter().all(|v| v.log2().fract() == 0.0));
@@ -192,7 +252,7 @@ mod tests {
             assert!((a - b).abs() <= 1e-9 * b.abs(), "{a} vs {b}");
         }
         let mut y = orig.clone();
-        let s = RegressorScaling::apply(&mut y, n, None, false);
+        let s = RegressorScaling::apply(&mut y, n, None, false, None);
         s.undo(&mut y, n);
         assert_eq!(y, orig);
     }

@@ -305,7 +305,9 @@ impl Fit {
                         }
                     }
                     Estimator::Ppml => match ssc {
-                        SmallSample::Fixest => (1.0 / (ratio * ratio * s_w), (nf - 1.0) / (nf - df_k)),
+                        SmallSample::Fixest => {
+                            (1.0 / (ratio * ratio * s_w), (nf - 1.0) / (nf - df_k))
+                        }
                         SmallSample::Ppmlhdfe => (1.0 / (ratio * ratio * s_w), 1.0),
                     },
                 };
@@ -365,7 +367,17 @@ impl Fit {
                 (v, adj, gs, Some(g))
             }
         };
-        let vcov = raw * (adjustment * ratio * ratio);
+        let mut vcov = raw * (adjustment * ratio * ratio);
+        if let Some((i, centres)) = &c.reparametrisation {
+            // The regressors were centred on the intercept: V = A V_c A'.
+            let mut a = DMatrix::<f64>::identity(p, p);
+            for (j, m) in centres.iter().enumerate() {
+                if j != *i {
+                    a[(*i, j)] = -m;
+                }
+            }
+            vcov = &a * vcov * a.transpose();
+        }
         let df_t = match (self.estimator, ssc) {
             (Estimator::Ols, SmallSample::Fixest) => Some(match g_min {
                 Some(g) => g - 1.0,
@@ -380,9 +392,18 @@ impl Fit {
             .map(|(j, name)| {
                 let est = self.beta[j];
                 let v = vcov[(j, j)];
-                if !(v.is_finite() && v > 0.0) {
+                // A standard error below 1e-10 of the estimate (|z| > 1e10)
+                // is rounding noise of an essentially perfect fit, not
+                // information.
+                let negligible = v.is_finite() && v > 0.0 && v.sqrt() < 1e-10 * est.abs();
+                if !(v.is_finite() && v > 0.0) || negligible {
                     let problem = if v.is_nan() || v.is_infinite() {
                         format!("its variance is not a finite number ({v})")
+                    } else if negligible {
+                        format!(
+                            "its estimated variance is not positive beyond rounding ({v:e}; \
+                             an essentially perfect fit)"
+                        )
                     } else {
                         format!("its estimated variance is not positive ({v:e})")
                     };
