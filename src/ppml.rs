@@ -262,12 +262,8 @@ pub(crate) fn estimate(
         if p > 0 {
             let reference: Vec<f64> = (0..p)
                 .map(|j| {
-                    let x = d.x_col(j);
-                    if constant_in_span && d.x_names[j] != INTERCEPT {
-                        scaling::centred_sum_of_squares(x, Some(w))
-                    } else {
-                        linalg::wdot(x, x, Some(w))
-                    }
+                    let centred = constant_in_span && d.x_names[j] != INTERCEPT;
+                    scaling::collinearity_reference(d.x_col(j), w, centred)
                 })
                 .collect();
             let drop = linalg::collinear_columns(&xtx, &reference, options.collinearity_tol);

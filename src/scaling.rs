@@ -75,6 +75,17 @@ pub(crate) fn centred_sum_of_squares(a: &[f64], w: Option<&[f64]>) -> f64 {
     parts.iter().sum()
 }
 
+/// What a regressor must keep of itself, after the fixed effects and the
+/// earlier regressors, not to count as collinear: its centred sum of squares
+/// when the model has a constant (`centred`), else its sum of squares.
+pub(crate) fn collinearity_reference(x: &[f64], w: &[f64], centred: bool) -> f64 {
+    if centred {
+        centred_sum_of_squares(x, Some(w))
+    } else {
+        crate::linalg::wdot(x, x, Some(w))
+    }
+}
+
 /// The power of two nearest to `v` (1 for zero, non-finite or extreme `v`):
 /// dividing by it and multiplying back is exact.
 pub(crate) fn power_of_two_near(v: f64) -> f64 {
@@ -127,19 +138,31 @@ impl RegressorScaling {
                 continue;
             }
             let col = &mut x[j * n..(j + 1) * n];
+            let rms = |col: &[f64]| {
+                let sq: Vec<f64> = col.iter().map(|v| v * v).collect();
+                let (ss, sw) = weighted_sum(&sq, w);
+                if sw > 0.0 {
+                    (ss / sw).sqrt()
+                } else {
+                    0.0
+                }
+            };
             let m = if centre { weighted_mean(col, w) } else { 0.0 };
+            let before = if m != 0.0 { rms(col) } else { 0.0 };
             if m != 0.0 {
                 col.par_iter_mut().for_each(|v| *v -= m);
             }
-            let (ss, sw) = {
-                let sq: Vec<f64> = col.iter().map(|v| v * v).collect();
-                weighted_sum(&sq, w)
-            };
-            let s = if sw > 0.0 {
-                power_of_two_near((ss / sw).sqrt())
-            } else {
-                1.0
-            };
+            let spread = rms(col);
+            if m != 0.0 && spread <= 1e-13 * before {
+                // Constant to within rounding (a spread of a few hundred units
+                // in the last place): what is left is rounding noise, which
+                // scaling would blow up into a regressor. It is the constant,
+                // collinear with the fixed effects or the intercept: zero.
+                col.iter_mut().for_each(|v| *v = 0.0);
+                centres[j] = m;
+                continue;
+            }
+            let s = power_of_two_near(spread);
             if s != 1.0 {
                 col.par_iter_mut().for_each(|v| *v /= s);
             }

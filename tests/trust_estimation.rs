@@ -448,3 +448,41 @@ fn item5_regressor_separation_without_the_checks_warns() {
     }
     assert!(warned > 0);
 }
+
+#[test]
+fn item4_a_regressor_constant_to_rounding_is_collinear_with_the_constant() {
+    // 0.1 repeated: its mean is not exactly 0.1 in floating point, and what
+    // centring leaves is rounding noise that must not become a regressor.
+    // The slope of x by hand (least squares with an intercept): 9.4 / 5.07875.
+    let x = [0.5, 1.5, 0.2, 2.5, 0.1, 1.9, 0.7, 1.1];
+    let y = [1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0];
+    let frame = Frame::from_columns(vec![
+        ("y".into(), Column::Numeric(y.to_vec())),
+        ("x".into(), Column::Numeric(x.to_vec())),
+        ("c".into(), Column::Numeric(vec![0.1; 8])),
+        (
+            "g".into(),
+            Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0]),
+        ),
+    ])
+    .unwrap();
+    for (text, estimator) in [
+        ("y ~ x + c", Estimator::Ols),
+        ("y ~ x + c | g", Estimator::Ols),
+        ("y ~ x + c", Estimator::Ppml),
+        ("y ~ x + c | g", Estimator::Ppml),
+    ] {
+        let f = fit(
+            &frame,
+            &Formula::parse(text).unwrap(),
+            estimator,
+            &FitOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(f.collinear, ["c"], "{text} {estimator}");
+        if text == "y ~ x + c" && estimator == Estimator::Ols {
+            assert!(rel(f.coef("x").unwrap(), 9.4 / 5.07875) < 1e-12);
+            assert!(rel(f.coef("(Intercept)").unwrap(), 4.0 - 1.0625 * 9.4 / 5.07875) < 1e-12);
+        }
+    }
+}
