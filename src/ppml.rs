@@ -228,22 +228,7 @@ pub(crate) fn estimate(
                 &mut xwork,
                 known,
             );
-            if iterations == 1 && p > 0 {
-                // The first step's regressors are demeaned to the final
-                // tolerance, so that collinearity with the fixed effects is
-                // judged at once (a loose demeaning leaves a column the fixed
-                // effects absorb with a norm of about the tolerance).
-                let (outcome, columns) = jobs.split_at_mut(1);
-                let tight = DemeanParams {
-                    tol: options.inner_tol,
-                    ..inner
-                };
-                let mut infos = eq.solve(outcome, &inner);
-                infos.extend(eq.solve(columns, &tight));
-                infos
-            } else {
-                eq.solve(&mut jobs, &inner)
-            }
+            eq.solve(&mut jobs, &inner)
         };
         sweeps += infos.iter().map(|i| i.iterations).sum::<usize>();
         demeaned = infos.iter().all(|i| i.converged);
@@ -252,10 +237,14 @@ pub(crate) fn estimate(
         // every step, as the weights change (ppmlhdfe does the same): a
         // regressor whose demeaned sum of squares is a negligible part of its
         // centred one (`collinearity_tol`) is dropped. An inexact demeaning
-        // only overstates what is left, so it never drops a column wrongly.
-        let w = eq.weights();
+        // only overstates what is left, so it never drops a column wrongly;
+        // but at a loose tolerance `t` a column the fixed effects absorb keeps
+        // about `t²` of itself. So a column under `(10 t)²` — which may be
+        // collinear — has the regressors demeaned to the final tolerance
+        // before it is judged; any other is safely not collinear (what is
+        // truly left of it is at least `(9 t)²`).
         let (mut xtx, mut xtz) = if p > 0 {
-            linalg::cross_products(&x_tilde, n, Some(w), Some(&z_tilde))
+            linalg::cross_products(&x_tilde, n, Some(eq.weights()), Some(&z_tilde))
         } else {
             (nalgebra::DMatrix::zeros(0, 0), nalgebra::DVector::zeros(0))
         };
@@ -263,9 +252,25 @@ pub(crate) fn estimate(
             let reference: Vec<f64> = (0..p)
                 .map(|j| {
                     let centred = constant_in_span && d.x_names[j] != INTERCEPT;
-                    scaling::collinearity_reference(d.x_col(j), w, centred)
+                    scaling::collinearity_reference(d.x_col(j), eq.weights(), centred)
                 })
                 .collect();
+            let screen = options.collinearity_tol.max(100.0 * inner.tol * inner.tol);
+            if inner.tol > options.inner_tol
+                && !linalg::collinear_columns(&xtx, &reference, screen).is_empty()
+            {
+                let tight = DemeanParams {
+                    tol: options.inner_tol,
+                    ..inner
+                };
+                let mut jobs: Vec<CoefJob> =
+                    CoefJob::columns(&d.x, &mut x_tilde, &mut xwork, true).collect();
+                let infos = eq.solve(&mut jobs, &tight);
+                sweeps += infos.iter().map(|i| i.iterations).sum::<usize>();
+                demeaned &= infos.iter().all(|i| i.converged);
+                (xtx, xtz) =
+                    linalg::cross_products(&x_tilde, n, Some(eq.weights()), Some(&z_tilde));
+            }
             let drop = linalg::collinear_columns(&xtx, &reference, options.collinearity_tol);
             if !drop.is_empty() {
                 collinear.extend(drop.iter().map(|&j| d.x_names[j].clone()));
