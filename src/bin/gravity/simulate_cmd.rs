@@ -165,7 +165,7 @@ fn print_table(out: &mut impl Write, cf: &Counterfactual) -> Result<()> {
     }
     if cf.draws > 0 {
         let what = if cf.uncertainty == "pairs" {
-            "a pair-cluster bootstrap of the whole pipeline"
+            "draws of a pair-cluster bootstrap of the whole pipeline"
         } else {
             "draws of the policy coefficients"
         };
