@@ -380,10 +380,9 @@ pub struct Headline {
     pub nobs_full: usize,
     /// Dropped rows by reason.
     pub dropped: crate::sample::Dropped,
-    /// IRLS iterations and convergence of the main model.
+    /// IRLS iterations of the main model (which converged: a model that
+    /// does not is an error).
     pub iterations: usize,
-    /// True if the main model converged.
-    pub converged: bool,
     /// The observed series and the partial-equilibrium counterfactual.
     pub series: Vec<SeriesRow>,
     /// General-equilibrium results for the countries of interest.
@@ -454,8 +453,10 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
 
     // General equilibrium: a Korea–EAEU FTA in the GE year.
     let eaeu: Vec<String> = EAEU.iter().map(|s| s.to_string()).collect();
+    let gdp_path = path.with_file_name("gdp.csv");
     let scenario = Scenario {
         data: path,
+        gdp: Some(gdp_path),
         formula: main_text.into(),
         vcov: Some(format!("cluster:{cluster}")),
         year: Some(options.ge_year),
@@ -541,11 +542,21 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
             "General equilibrium for {} with σ = {} (elasticity of substitution), DEU's inward multilateral resistance normalised to 1, trade imbalances held as fixed ratios of output (rescaled to keep world expenditure equal to world output). Baseline costs are calibrated to the {} flows (exact hat algebra) rather than built from pair effects: ITPD-E lacks domestic flows and gravity covariates for many pairs, so estimated pair effects cannot cover the whole world; the FTA changes the Korea–EAEU costs by exp(β_fta).",
             options.ge_year, options.sigma, options.ge_year
         ),
-        format!(
-            "Domestic flows: ITPD-E's domestic manufacturing is complete for few countries (none of the EAEU members); missing ones in {} are imputed from each country's domestic share in its nearest complete year, or the median share ({} values imputed, listed in summary.json). Welfare effects inherit this imputation.",
-            options.ge_year,
-            cf.imputed.iter().filter(|i| i.kind == "domestic_flow").count()
-        ),
+        {
+            let dom: Vec<&crate::simulate::Imputed> =
+                cf.imputed.iter().filter(|i| i.kind == "domestic_flow").collect();
+            let worst = dom
+                .iter()
+                .filter_map(|i| i.check.as_ref().map(|c| (c.share_of_gdp, i.exporter.as_str())))
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            format!(
+                "Domestic flows: ITPD-E's domestic manufacturing is complete for few countries (none of the EAEU members); missing ones in {} are imputed from the country's domestic share of output in its nearest complete year, or, for a country without any (every EAEU member), as the median ratio of domestic sales to GDP (World Bank, data/gdp.csv) over the country-years with an observed domestic flow times its {} GDP; every imputed value is capped at the largest observed ratio times GDP and never exceeds GDP ({} values imputed, each with its GDP and ratio in summary.json; the largest ratio {}). Welfare effects inherit this imputation.",
+                options.ge_year,
+                options.ge_year,
+                dom.len(),
+                worst.map_or("not checked".to_string(), |(r, c)| format!("{c}, {r:.2} of GDP"))
+            )
+        },
         format!(
             "Intervals: 95% intervals from {} draws of the FTA coefficient from its estimated sampling distribution; they reflect estimation uncertainty in β only, not in σ or in the data.",
             options.draws
@@ -585,7 +596,6 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         nobs_full: main.sample.n_full,
         dropped: main.sample.dropped,
         iterations: main.info.iterations,
-        converged: main.info.converged,
         series: rows,
         ge,
         ge_korea_eaeu_trade: ge_trade,

@@ -43,6 +43,73 @@ pub struct Imputed {
     pub value: f64,
     /// How.
     pub method: String,
+    /// For an imputed domestic flow with a GDP table: the plausibility check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<DomesticCheck>,
+}
+
+/// The check of an imputed domestic flow against the country's GDP (same
+/// unit as the flows): the imputed domestic sales are never above
+/// `bound × GDP`, the bound being the largest ratio of domestic sales to GDP
+/// observed in any country-year of the panel (and at most 1).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomesticCheck {
+    /// The country's GDP in the GE year (or the nearest year with one).
+    pub gdp: f64,
+    /// Imputed domestic sales / GDP.
+    pub share_of_gdp: f64,
+    /// The country's exports in the GE year (the same flows).
+    pub exports: f64,
+}
+
+/// GDP by country and year, in the unit of the trade flows (a CSV with
+/// columns `country`, `year`, `gdp`; the shipped panel's is `data/gdp.csv`,
+/// World Bank GDP in millions of current US$).
+#[derive(Debug, Clone, Default)]
+pub struct GdpTable {
+    by_country: HashMap<String, std::collections::BTreeMap<i64, f64>>,
+}
+
+impl GdpTable {
+    /// Reads the CSV; every GDP must be a positive number.
+    pub fn read_csv(path: &std::path::Path) -> Result<GdpTable> {
+        let frame = Frame::read_csv(path, &crate::data::CsvOptions::default(), None)?;
+        let country = factor_of(&frame, "country")?;
+        let year = numeric_of(&frame, "year")?;
+        let gdp = numeric_of(&frame, "gdp")?;
+        let mut by_country: HashMap<String, std::collections::BTreeMap<i64, f64>> = HashMap::new();
+        for r in 0..frame.nrows() {
+            if country.codes[r] == MISSING_CODE || !year[r].is_finite() || gdp[r].is_nan() {
+                continue;
+            }
+            if !(gdp[r].is_finite() && gdp[r] > 0.0) {
+                return Err(Error::data(
+                    frame.location(r, "gdp"),
+                    format!("GDP must be a positive number, found {}", gdp[r]),
+                ));
+            }
+            by_country
+                .entry(country.levels[country.codes[r] as usize].clone())
+                .or_default()
+                .insert(year[r] as i64, gdp[r]);
+        }
+        Ok(GdpTable { by_country })
+    }
+
+    /// GDP of `country` in exactly `year`.
+    pub fn exact(&self, country: &str, year: i64) -> Option<f64> {
+        self.by_country.get(country)?.get(&year).copied()
+    }
+
+    /// GDP of `country` in `year`, or in the nearest year with one (the
+    /// earlier on a tie): `(year used, GDP)`.
+    pub fn at(&self, country: &str, year: i64) -> Option<(i64, f64)> {
+        self.by_country
+            .get(country)?
+            .iter()
+            .min_by_key(|(t, _)| ((**t - year).abs(), **t))
+            .map(|(t, v)| (*t, *v))
+    }
 }
 
 /// The cross-section the GE system is solved on.
@@ -132,7 +199,115 @@ pub fn ge_data(
     domestic: Domestic,
     impute_covariates: &[String],
 ) -> Result<GeData> {
-    let formula = &fit.formula;
+    let fe = fit.fixed_effects()?;
+    ge_data_with(
+        frame,
+        &fit.formula,
+        &fit.names,
+        &fit.beta,
+        &fe,
+        keys,
+        year,
+        domestic,
+        impute_covariates,
+        None,
+    )
+}
+
+/// As [`ge_data`], with imputed domestic flows checked against (and, for
+/// countries without any domestic flow, imputed from) GDP.
+pub fn ge_data_with_gdp(
+    frame: &Frame,
+    fit: &Fit,
+    keys: &PanelKeys,
+    year: f64,
+    domestic: Domestic,
+    impute_covariates: &[String],
+    gdp: Option<&GdpTable>,
+) -> Result<GeData> {
+    let fe = fit.fixed_effects()?;
+    ge_data_with(
+        frame,
+        &fit.formula,
+        &fit.names,
+        &fit.beta,
+        &fe,
+        keys,
+        year,
+        domestic,
+        impute_covariates,
+        gdp,
+    )
+}
+
+/// The fixed-effect term of `formula` that is the pair dimension: the term
+/// without the time column that is not a country effect alone (`exporter`
+/// or `importer`, as in a cross-section with exporter and importer effects).
+fn pair_term(formula: &Formula, keys: &PanelKeys) -> Option<usize> {
+    formula.fixed_effects.iter().position(|t| {
+        let country_only = t.factors.len() == 1
+            && (t.factors[0].name == keys.exporter || t.factors[0].name == keys.importer);
+        !country_only && t.factors.iter().all(|f| f.name != keys.year)
+    })
+}
+
+/// No two rows of the panel may share an (exporter, importer, time) key:
+/// the GE year would keep only one of them, and the estimation would count
+/// the flow twice. The error names both lines of the file.
+pub fn check_unique_keys(frame: &Frame, keys: &PanelKeys) -> Result<()> {
+    let ex = factor_of(frame, &keys.exporter)?;
+    let im = factor_of(frame, &keys.importer)?;
+    let years = numeric_of(frame, &keys.year)?;
+    let mut first: HashMap<(u32, u32, u64), usize> = HashMap::with_capacity(frame.nrows());
+    for i in 0..frame.nrows() {
+        if ex.codes[i] == MISSING_CODE || im.codes[i] == MISSING_CODE || !years[i].is_finite() {
+            continue;
+        }
+        let key = (ex.codes[i], im.codes[i], years[i].to_bits());
+        if let Some(&r) = first.get(&key) {
+            return Err(Error::Data {
+                location: crate::error::Location::new(
+                    frame.location(i, &keys.exporter).file,
+                    Some(frame.line(i)),
+                    None,
+                ),
+                message: format!(
+                    "duplicate row: {} → {} in {} {} is on lines {} and {}",
+                    ex.levels[ex.codes[i] as usize],
+                    im.levels[im.codes[i] as usize],
+                    keys.year,
+                    years[i],
+                    frame.line(r),
+                    frame.line(i)
+                ),
+                hint: Some(format!(
+                    "a panel has one row per ({}, {}, {}); remove or add up the duplicates",
+                    keys.exporter, keys.importer, keys.year
+                )),
+            });
+        }
+        first.insert(key, i);
+    }
+    Ok(())
+}
+
+/// As [`ge_data`], with the coefficients `beta` of `regressors`
+/// and the fixed effects of `formula` given (the pair bootstrap re-estimates
+/// the fixed effects at each draw's coefficients).
+#[allow(clippy::too_many_arguments)]
+fn ge_data_with(
+    frame: &Frame,
+    formula: &Formula,
+    regressors: &[String],
+    beta: &[f64],
+    fe: &crate::fixed_effects::FixedEffectEstimates,
+    keys: &PanelKeys,
+    year: f64,
+    domestic: Domestic,
+    impute_covariates: &[String],
+    gdp: Option<&GdpTable>,
+) -> Result<GeData> {
+    check_unique_keys(frame, keys)?;
     let ex = factor_of(frame, &keys.exporter)?;
     let im = factor_of(frame, &keys.importer)?;
     let years = numeric_of(frame, &keys.year)?;
@@ -175,12 +350,7 @@ pub fn ge_data(
     // Fixed effects and the pair dimension: the term without the time column
     // that is not a country effect alone (`exporter` or `importer`, as in a
     // cross-section with exporter and importer effects).
-    let fe = fit.fixed_effects()?;
-    let pair_term = formula.fixed_effects.iter().position(|t| {
-        let country_only = t.factors.len() == 1
-            && (t.factors[0].name == keys.exporter || t.factors[0].name == keys.importer);
-        !country_only && t.factors.iter().all(|f| f.name != keys.year)
-    });
+    let pair_term = pair_term(formula, keys);
     let mut gamma: Vec<Option<f64>> = vec![None; n * n];
     if let Some(k) = pair_term {
         let term = &formula.fixed_effects[k];
@@ -217,7 +387,7 @@ pub fn ge_data(
     // Observed flows and policy variables in the GE year.
     let mut flows = vec![0.0; n * n];
     let mut seen = vec![false; n * n];
-    let policy_names: Vec<String> = fit.names.clone();
+    let policy_names: Vec<String> = regressors.to_vec();
     let policy_cols: Vec<&[f64]> = policy_names
         .iter()
         .map(|p| numeric_of(frame, p))
@@ -311,6 +481,26 @@ pub fn ge_data(
                 .collect();
             all_shares.sort_by(f64::total_cmp);
             let median = all_shares.get(all_shares.len() / 2).copied();
+            // With GDP: the ratio of domestic sales to GDP (same year) over
+            // every country-year with an observed domestic flow.
+            let ratios: Vec<f64> = match gdp {
+                Some(g) => {
+                    let mut r: Vec<f64> = share
+                        .keys()
+                        .filter_map(|&(c, t)| {
+                            let (d, _) = totals[&(c, t)];
+                            g.exact(&names[c], t).map(|v| d / v)
+                        })
+                        .filter(|r| r.is_finite() && *r > 0.0)
+                        .collect();
+                    r.sort_by(f64::total_cmp);
+                    r
+                }
+                None => Vec::new(),
+            };
+            let ratio_median = ratios.get(ratios.len() / 2).copied();
+            // The bound: the largest observed ratio, and never above GDP.
+            let ratio_max = ratios.last().copied().map(|r| r.min(1.0));
             for i in 0..n {
                 if seen[i * n + i] {
                     continue;
@@ -321,17 +511,50 @@ pub fn ge_data(
                     .filter(|((c, _), s)| *c == i && **s > 0.0 && **s < 1.0)
                     .min_by_key(|((_, t), _)| ((*t - year as i64).abs(), *t))
                     .map(|((_, t), s)| (*t, *s));
-                let (s, method) = match (nearest, median) {
-                    (Some((t, s)), _) => (s, format!("domestic share of output in {t} ({s:.4}) applied to {year} exports")),
-                    (None, Some(m)) => (m, format!("no domestic flow in any year: median domestic share ({m:.4}) applied to {year} exports")),
-                    (None, None) => {
+                let country_gdp = gdp.and_then(|g| g.at(&names[i], year as i64));
+                let (mut v, mut method) = match (nearest, country_gdp, ratio_median, median) {
+                    (Some((t, s)), _, _, _) => (
+                        exports * s / (1.0 - s),
+                        format!("domestic share of output in {t} ({s:.4}) applied to {year} exports"),
+                    ),
+                    (None, Some((t, g)), Some(r), _) => (
+                        r * g,
+                        format!(
+                            "no domestic flow in any year: the median ratio of domestic sales to GDP \
+                             ({r:.4}, over {} country-years with an observed domestic flow) times GDP ({}{g:.1})",
+                            ratios.len(),
+                            if t == year as i64 { String::new() } else { format!("of {t}: ") }
+                        ),
+                    ),
+                    (None, _, _, Some(m)) => (
+                        exports * m / (1.0 - m),
+                        format!("no domestic flow in any year: median domestic share ({m:.4}) applied to {year} exports"),
+                    ),
+                    (None, _, _, None) => {
                         return Err(Error::Scenario {
                             key: "domestic".into(),
                             message: "no country has a domestic flow to impute from".into(),
                         })
                     }
                 };
-                let v = exports * s / (1.0 - s);
+                let mut check = None;
+                if let Some((_, g)) = country_gdp {
+                    if let Some(bound) = ratio_max {
+                        if v > bound * g {
+                            method.push_str(&format!(
+                                "; {v:.1} capped at {bound:.4} × GDP (the largest observed ratio of domestic sales to GDP)"
+                            ));
+                            v = bound * g;
+                        }
+                    }
+                    check = Some(DomesticCheck {
+                        gdp: g,
+                        share_of_gdp: v / g,
+                        exports,
+                    });
+                } else if gdp.is_some() {
+                    method.push_str("; no GDP for this country: not checked against GDP");
+                }
                 flows[i * n + i] = v;
                 imputed.push(Imputed {
                     kind: "domestic_flow".into(),
@@ -339,6 +562,7 @@ pub fn ge_data(
                     importer: names[i].clone(),
                     value: v,
                     method,
+                    check,
                 });
             }
         }
@@ -462,6 +686,7 @@ pub fn ge_data(
                         importer: names[k % n].clone(),
                         value: v,
                         method: format!("second-stage PPML: {text}"),
+                        check: None,
                     });
                 }
                 None => unfilled += 1,
@@ -477,11 +702,7 @@ pub fn ge_data(
     let phi: Vec<f64> = (0..n * n)
         .map(|k| match gamma[k] {
             Some(g) => {
-                let xb: f64 = policy
-                    .iter()
-                    .zip(&fit.beta)
-                    .map(|((_, v), b)| b * v[k])
-                    .sum();
+                let xb: f64 = policy.iter().zip(beta).map(|((_, v), b)| b * v[k]).sum();
                 (g + xb).exp()
             }
             None => 0.0,
@@ -587,6 +808,11 @@ pub struct PolicyCoefficient {
     pub std_error: f64,
     /// True when the scenario overrides the estimate.
     pub overridden: bool,
+    /// Mean of the coefficient over the draws that converged (when draws ran).
+    pub draws_mean: Option<f64>,
+    /// Standard deviation of the coefficient over the draws that converged:
+    /// with `uncertainty = "pairs"`, the pair-cluster bootstrap standard error.
+    pub draws_std_error: Option<f64>,
 }
 
 /// The outcome of a counterfactual.
@@ -598,8 +824,6 @@ pub struct Counterfactual {
     pub sigma: f64,
     /// Reference country.
     pub reference: String,
-    /// True if the point estimate's conditional and full GE converged.
-    pub converged: bool,
     /// Iterations of the full-GE price fixed point.
     pub iterations: usize,
     /// Final residual of the full GE.
@@ -612,6 +836,8 @@ pub struct Counterfactual {
     pub pairs: Vec<PairResult>,
     /// Draws requested.
     pub draws: usize,
+    /// How the draws were made: `coefficients` or `pairs`.
+    pub uncertainty: String,
     /// Draws whose GE did not converge (left out of the intervals).
     pub draws_failed: usize,
     /// Imputed domestic flows and pair effects.
@@ -675,8 +901,12 @@ fn solve_once(
 
 /// 2.5% and 97.5% percentiles of every per-country quantity over the draws
 /// that converged (`None` when none did).
-fn intervals_of(results: &[Option<Vec<[f64; 7]>>], n: usize) -> Option<Vec<CountryIntervals>> {
-    let ok: Vec<&Vec<[f64; 7]>> = results.iter().flatten().collect();
+/// One Monte Carlo draw: every country's quantities, and the coefficient of
+/// each shock's variable in the draw.
+type Draw = (Vec<[f64; 7]>, Vec<f64>);
+
+fn intervals_of(results: &[Option<Draw>], n: usize) -> Option<Vec<CountryIntervals>> {
+    let ok: Vec<&Vec<[f64; 7]>> = results.iter().flatten().map(|(r, _)| r).collect();
     if ok.is_empty() {
         return None;
     }
@@ -708,6 +938,57 @@ fn intervals_of(results: &[Option<Vec<[f64; 7]>>], n: usize) -> Option<Vec<Count
     Some(iv)
 }
 
+/// The fixed effects of the baseline model on the whole panel with the
+/// coefficients held at `beta` (the regressors enter as an offset `x'β`).
+///
+/// A bootstrap draw estimates β on the resampled clusters, but the fixed
+/// effects it estimates do not determine the costs of the GE world: a pair
+/// whose cluster was not drawn has no pair effect in the draw (the treated
+/// NAFTA pairs in about one draw in three each), and a country whose domestic
+/// flows were not drawn has its domestic-versus-international level left
+/// arbitrary by the estimation's normalisation (with a common domestic
+/// effect, only the domestic rows pin it down). Either made the draw's GE
+/// another world's. So the costs of every draw are rebuilt from the pair
+/// effects that the whole panel gives at the draw's β: every pair keeps a
+/// pair effect estimated on its own flows, consistent with the draw's
+/// coefficients, and the pairs without one are imputed as in the point
+/// estimate.
+fn fixed_effects_at(
+    frame: &Frame,
+    baseline: &Fit,
+    beta: &[f64],
+) -> Result<crate::fixed_effects::FixedEffectEstimates> {
+    let n = frame.nrows();
+    let mut offset = vec![0.0; n];
+    for (name, b) in baseline.names.iter().zip(beta) {
+        let col = numeric_of(frame, name)?;
+        for (o, v) in offset.iter_mut().zip(col) {
+            *o += b * v;
+        }
+    }
+    let text = &baseline.formula.text;
+    let fe_part = text.split_once('|').map(|(_, f)| f.trim()).ok_or_else(|| {
+        Error::Bug("the pair bootstrap needs a formula with fixed effects".into())
+    })?;
+    let formula = Formula::parse(&format!(
+        "{} ~ 1 | {fe_part}",
+        baseline.formula.response.name
+    ))?;
+    let mut f = frame.clone();
+    f.insert("__bootstrap_offset", Column::Numeric(offset))?;
+    let options = FitOptions {
+        offset: Some("__bootstrap_offset".into()),
+        ..FitOptions::default()
+    };
+    let fit = crate::fit::fit(&f, &formula, Estimator::Ppml, &options)?;
+    if !fit.info.converged {
+        return Err(Error::Numerical(
+            "the fixed effects of a bootstrap draw did not converge".into(),
+        ));
+    }
+    fit.fixed_effects()
+}
+
 /// The pair-cluster bootstrap of the whole pipeline. Drawing clusters with
 /// replacement is the same as giving every row the number of times its
 /// cluster was drawn as a frequency weight (a duplicated pair has the same
@@ -726,8 +1007,9 @@ fn pair_bootstrap(
     countries: &[String],
     world: &crate::counterfactual::World,
     params: &crate::counterfactual::GeParams,
+    gdp: Option<&GdpTable>,
     progress: &(dyn Fn() + Sync),
-) -> Result<Vec<Option<Vec<[f64; 7]>>>> {
+) -> Result<Vec<Option<Draw>>> {
     use rand::{Rng, SeedableRng};
     use rayon::prelude::*;
     let cluster = crate::vcov::VcovSpec::parse(scenario.vcov.as_deref().unwrap_or("hetero"))?
@@ -768,7 +1050,7 @@ fn pair_bootstrap(
                     }
                 })
                 .collect();
-            let result = (|| -> Result<Vec<[f64; 7]>> {
+            let result = (|| -> Result<Draw> {
                 let mut f = frame.clone();
                 f.insert("__bootstrap_weight", Column::Numeric(w))?;
                 let options = FitOptions {
@@ -782,13 +1064,18 @@ fn pair_bootstrap(
                 let data_b = if calibrated {
                     None
                 } else {
-                    Some(ge_data(
+                    let fe_b = fixed_effects_at(frame, baseline, &fit_b.beta)?;
+                    Some(ge_data_with(
                         frame,
-                        &fit_b,
+                        &baseline.formula,
+                        &fit_b.names,
+                        &fit_b.beta,
+                        &fe_b,
                         keys,
                         year as f64,
                         domestic,
                         &scenario.impute_pair_effects,
+                        gdp,
                     )?)
                 };
                 let d_b = data_b.as_ref().unwrap_or(data);
@@ -798,6 +1085,7 @@ fn pair_bootstrap(
                     .map(|(name, _)| fit_b.coef(name).unwrap_or(0.0))
                     .collect();
                 let mut changes = Vec::new();
+                let mut used = Vec::new();
                 for (k, s) in scenario.shocks.iter().enumerate() {
                     let idx = d_b
                         .policy
@@ -812,6 +1100,7 @@ fn pair_bootstrap(
                     if let Some(c) = s.coefficient {
                         beta_b[idx] = c;
                     }
+                    used.push(beta_b[idx]);
                     let pairs: Vec<usize> = s
                         .pairs_at(k, countries)?
                         .into_iter()
@@ -837,7 +1126,7 @@ fn pair_bootstrap(
                 } else {
                     shocked_phi(d_b, &beta_b, &changes)
                 };
-                Ok(solve_once(&w_b, &phi_cf, params)?.0)
+                Ok((solve_once(&w_b, &phi_cf, params)?.0, used))
             })();
             progress();
             result.ok()
@@ -869,6 +1158,7 @@ pub fn simulate_with_progress(
     progress: &(dyn Fn() + Sync),
 ) -> Result<Counterfactual> {
     use crate::vcov::{SmallSample, VcovSpec};
+    scenario.validate()?;
     let formula = Formula::parse(&scenario.formula)?;
     let csv = crate::data::CsvOptions::default();
     let header = Frame::read_header(&scenario.data, &csv)?;
@@ -906,6 +1196,7 @@ pub fn simulate_with_fit(
     use rand::SeedableRng;
     use rand_distr::{Distribution, StandardNormal};
     use rayon::prelude::*;
+    scenario.validate()?;
     let defaults = PanelKeys::default();
     let keys = PanelKeys {
         exporter: scenario.exporter.clone().unwrap_or(defaults.exporter),
@@ -917,13 +1208,18 @@ pub fn simulate_with_fit(
         message: "the scenario needs the year of the GE cross-section".into(),
     })?;
     let domestic = scenario.domestic;
-    let data = ge_data(
+    let gdp = match &scenario.gdp {
+        Some(path) => Some(GdpTable::read_csv(path)?),
+        None => None,
+    };
+    let data = ge_data_with_gdp(
         frame,
         baseline,
         &keys,
         year as f64,
         domestic,
         &scenario.impute_pair_effects,
+        gdp.as_ref(),
     )?;
     let countries = data.countries.clone();
     let n = countries.len();
@@ -970,6 +1266,8 @@ pub fn simulate_with_fit(
                     estimate: c,
                     std_error: 0.0,
                     overridden: true,
+                    draws_mean: None,
+                    draws_std_error: None,
                 });
             }
             None => {
@@ -981,6 +1279,8 @@ pub fn simulate_with_fit(
                     estimate: beta[idx],
                     std_error: row.map_or(0.0, |r| r.std_error),
                     overridden: false,
+                    draws_mean: None,
+                    draws_std_error: None,
                 });
             }
         }
@@ -1040,10 +1340,10 @@ pub fn simulate_with_fit(
     // ever reported.
     let (point, outcome) = solve_once(&world, &phi_cf, &params)?;
     let [_, _, full_info] = outcome.infos();
-    let converged = true;
     // Monte Carlo over the estimated policy coefficients: β ~ N(β̂, V̂).
     let mut draws_failed = 0;
     let mut intervals: Option<Vec<CountryIntervals>> = None;
+    let mut draw_results: Vec<Option<Draw>> = Vec::new();
     let bootstrap = match scenario.uncertainty.as_deref().unwrap_or("coefficients") {
         "coefficients" => false,
         "pairs" => true,
@@ -1056,11 +1356,22 @@ pub fn simulate_with_fit(
     };
     if scenario.draws > 0 && bootstrap {
         let results = pair_bootstrap(
-            scenario, frame, baseline, &keys, domestic, year, &data, &countries, &world, &params,
+            scenario,
+            frame,
+            baseline,
+            &keys,
+            domestic,
+            year,
+            &data,
+            &countries,
+            &world,
+            &params,
+            gdp.as_ref(),
             progress,
         )?;
         draws_failed = results.iter().filter(|r| r.is_none()).count();
         intervals = intervals_of(&results, n);
+        draw_results = results;
     } else if scenario.draws > 0 && !random.is_empty() {
         let m = random.len();
         let v = nalgebra::DMatrix::from_fn(m, m, |a, b| inference.vcov[(random[a], random[b])]);
@@ -1070,7 +1381,7 @@ pub fn simulate_with_fit(
             )
         })?;
         let l = chol.l();
-        let results: Vec<Option<Vec<[f64; 7]>>> = (0..scenario.draws)
+        let results: Vec<Option<Draw>> = (0..scenario.draws)
             .into_par_iter()
             .map(|d| {
                 // One stream per draw: the same draws on any thread count.
@@ -1087,15 +1398,29 @@ pub fn simulate_with_fit(
                     b[random[a]] += shift;
                 }
                 let phi_d = shocked_phi(&data, &b, &changes_spec);
+                let used: Vec<f64> = changes_spec.iter().map(|(k, _, _)| b[*k]).collect();
                 let result = solve_once(&world, &phi_d, &params)
                     .ok()
-                    .map(|(rows, _)| rows);
+                    .map(|(rows, _)| (rows, used));
                 progress();
                 result
             })
             .collect();
         draws_failed = results.iter().filter(|r| r.is_none()).count();
         intervals = intervals_of(&results, n);
+        draw_results = results;
+    }
+    // The spread of each policy coefficient over the draws that converged:
+    // with `uncertainty = "pairs"` the bootstrap standard error.
+    let ok: Vec<&Vec<f64>> = draw_results.iter().flatten().map(|(_, b)| b).collect();
+    if ok.len() > 1 {
+        for (k, c) in coefficients.iter_mut().enumerate() {
+            let v: Vec<f64> = ok.iter().map(|b| b[k]).collect();
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64;
+            c.draws_mean = Some(mean);
+            c.draws_std_error = Some(var.sqrt());
+        }
     }
     let mut notes = data.notes.clone();
     if params.full_ge == FullGe::FirstStep {
@@ -1112,7 +1437,7 @@ pub fn simulate_with_fit(
             scenario.draws
         ));
     }
-    let countries_out = (0..n)
+    let countries_out: Vec<CountryResult> = (0..n)
         .map(|i| {
             let r = point[i];
             CountryResult {
@@ -1128,7 +1453,7 @@ pub fn simulate_with_fit(
             }
         })
         .collect();
-    let pairs = outcome
+    let pairs: Vec<PairResult> = outcome
         .pairs
         .iter()
         .enumerate()
@@ -1142,23 +1467,75 @@ pub fn simulate_with_fit(
             full: p.full,
         })
         .collect();
+    check_finite(&countries_out, &pairs, &coefficients)?;
     Ok(Counterfactual {
         year,
         sigma: scenario.sigma,
         reference: scenario.reference.clone(),
-        converged,
         iterations: full_info.iterations,
         residual: full_info.residual,
         coefficients,
         countries: countries_out,
         pairs,
         draws: scenario.draws,
+        uncertainty: if bootstrap { "pairs" } else { "coefficients" }.into(),
         draws_failed,
         imputed: data.imputed,
         second_stage: data.second_stage,
         notes,
         baseline_nobs: baseline.nobs(),
     })
+}
+
+/// Every reported number must be finite: a NaN or infinity is an error
+/// naming the country (or pair) and the quantity, never a `null` in JSON.
+fn check_finite(
+    countries: &[CountryResult],
+    pairs: &[PairResult],
+    coefficients: &[PolicyCoefficient],
+) -> Result<()> {
+    let bad = |what: String, v: f64| -> Result<()> {
+        if v.is_finite() {
+            Ok(())
+        } else {
+            Err(Error::Numerical(format!(
+                "{what} is {v}: no counterfactual is reported (check sigma, the shock and the data)"
+            )))
+        }
+    };
+    for c in countries {
+        let json = serde_json::to_value(c).map_err(|e| Error::Bug(e.to_string()))?;
+        if let Some(map) = json.as_object() {
+            for (k, v) in map {
+                if k == "country" {
+                    continue;
+                }
+                // serde_json writes a non-finite f64 as null
+                bad(
+                    format!("{} of {}", k, c.country),
+                    v.as_f64().unwrap_or(f64::NAN),
+                )?;
+            }
+        }
+    }
+    for p in pairs {
+        for (k, v) in [
+            ("baseline", p.baseline),
+            ("partial", p.partial),
+            ("conditional", p.conditional),
+            ("full", p.full),
+        ] {
+            bad(format!("the {k} flow {} → {}", p.exporter, p.importer), v)?;
+        }
+    }
+    for c in coefficients {
+        bad(format!("the coefficient of {}", c.variable), c.estimate)?;
+        bad(format!("the standard error of {}", c.variable), c.std_error)?;
+        for v in [c.draws_mean, c.draws_std_error].into_iter().flatten() {
+            bad(format!("the spread over draws of {}", c.variable), v)?;
+        }
+    }
+    Ok(())
 }
 
 /// The conditional GE by the GEPPML route (Anderson, Larch & Yotov 2018):

@@ -294,7 +294,7 @@ fn rebuild_gives_identical_bytes_and_matching_report() {
         stdout,
         String::from_utf8_lossy(&output.stderr)
     );
-    for name in ["gravity_panel.csv.gz", "build_report.txt"] {
+    for name in ["gravity_panel.csv.gz", "build_report.txt", "gdp.csv"] {
         let fresh =
             std::fs::read(out.path().join(name)).unwrap_or_else(|e| panic!("rebuilt {name}: {e}"));
         let shipped =
@@ -318,6 +318,7 @@ fn builder_rejects_a_changed_input() {
         "cepii_geodist/dist_cepii.csv",
         "desta/desta_list_of_treaties_02_02_dyads.csv",
         "gsdb/GSDB_V3.csv",
+        "wb_gdp/gdp.csv",
     ] {
         let dst = fake.path().join(rel);
         std::fs::create_dir_all(dst.parent().unwrap_or(fake.path()))
@@ -344,7 +345,6 @@ fn builder_rejects_a_changed_input() {
 }
 
 #[test]
-#[ignore = "enabled once Frame::read_csv lands"]
 fn load_shipped_panel_has_expected_columns_and_rows() {
     let frame = gravity_model::panel::load_shipped_panel()
         .unwrap_or_else(|e| panic!("load_shipped_panel: {e}"));

@@ -38,6 +38,20 @@ fn default_draws() -> usize {
     200
 }
 
+/// The largest number of Monte Carlo draws a scenario may ask for: each draw
+/// keeps one row of results per country (and a pair bootstrap re-estimates
+/// the model), so more than this is a mistake, not a finer interval.
+pub const MAX_DRAWS: usize = 100_000;
+
+/// The smallest elasticity of substitution a scenario accepts. The GE
+/// reports changes in resistances, prices and welfare as powers
+/// `1/(1 − σ)` of the solved quantities (`P̂ = (P̂^(1−σ))^(1/(1−σ))`, with the
+/// estimated `φ = t^(1−σ)` held fixed): as σ → 1 these powers amplify any
+/// change without bound (σ = 1.001 raises them to the power −1000), so the
+/// numbers say nothing. Estimates of σ in the trade literature lie between
+/// about 2 and 12 (the Advanced Guide uses 7).
+pub const MIN_SIGMA: f64 = 1.01;
+
 fn default_seed() -> u64 {
     1
 }
@@ -156,6 +170,14 @@ pub struct Scenario {
     /// Pair covariates used to impute missing pair effects.
     #[serde(default)]
     pub impute_pair_effects: Vec<String>,
+    /// GDP by country and year in the unit of the flows (a CSV with columns
+    /// `country`, `year`, `gdp`; resolved relative to the scenario file). With
+    /// `domestic = "impute"`, a country without any domestic flow gets the
+    /// median ratio of domestic sales to GDP of the countries with one, and
+    /// every imputed domestic flow is capped at the largest observed ratio
+    /// times GDP (never above GDP); each check is listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gdp: Option<PathBuf>,
     /// Monte Carlo draws of the coefficients (0 = none; default 200).
     #[serde(default = "default_draws")]
     pub draws: usize,
@@ -209,12 +231,21 @@ pub struct Scenario {
 impl Scenario {
     /// Parses and validates a scenario from TOML text; relative paths stay
     /// as written.
+    ///
+    /// Syntax and type errors give the line and column and, where there is
+    /// one, the key:
+    ///
+    /// ```
+    /// use gravity_model::counterfactual::Scenario;
+    /// let e = Scenario::from_toml_str("data = \"p.csv\"\nsigma = \"seven\"\n").unwrap_err();
+    /// assert!(e.to_string().contains("sigma") && e.to_string().contains("line 2, column 9"), "{e}");
+    /// ```
     pub fn from_toml_str(text: &str) -> Result<Scenario> {
-        let s: Scenario = toml::from_str(text).map_err(|e| {
-            let message = e.message().to_string();
-            let key = unknown_key(&message).unwrap_or_else(|| "scenario".to_string());
-            Error::scenario(key, message)
-        })?;
+        Scenario::parse_toml(text, None)
+    }
+
+    fn parse_toml(text: &str, file: Option<&Path>) -> Result<Scenario> {
+        let s: Scenario = toml::from_str(text).map_err(|e| toml_error(text, file, &e))?;
         s.validate()?;
         Ok(s)
     }
@@ -227,10 +258,13 @@ impl Scenario {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut s = Scenario::from_toml_str(&text)?;
-        if s.data.is_relative() {
-            if let Some(dir) = path.parent() {
+        let mut s = Scenario::parse_toml(&text, Some(path))?;
+        if let Some(dir) = path.parent() {
+            if s.data.is_relative() {
                 s.data = dir.join(&s.data);
+            }
+            if let Some(g) = s.gdp.as_mut().filter(|g| g.is_relative()) {
+                *g = dir.join(&*g);
             }
         }
         Ok(s)
@@ -242,6 +276,30 @@ impl Scenario {
             return Err(Error::scenario(
                 "sigma",
                 format!("must be greater than 1, found {}", self.sigma),
+            ));
+        }
+        if self.sigma < MIN_SIGMA {
+            return Err(Error::scenario(
+                "sigma",
+                format!(
+                    "must be at least {MIN_SIGMA}, found {}: the GE changes are powers 1/(1 − σ) of the solved \
+                     quantities (the estimated costs φ = t^(1−σ) held fixed), which grow without bound as σ → 1 \
+                     (σ = {} raises them to the power {:.0}); trade elasticities estimated in the literature \
+                     put σ between about 2 and 12",
+                    self.sigma,
+                    self.sigma,
+                    1.0 / (1.0 - self.sigma)
+                ),
+            ));
+        }
+        if self.draws > MAX_DRAWS {
+            return Err(Error::scenario(
+                "draws",
+                format!(
+                    "must be at most {MAX_DRAWS}, found {}: percentile intervals are stable long before that \
+                     (200 is the default)",
+                    self.draws
+                ),
             ));
         }
         if self.formula.trim().is_empty() {
@@ -289,6 +347,84 @@ fn unknown_key(message: &str) -> Option<String> {
     Some(rest.split('`').next()?.to_string())
 }
 
+/// 1-based line and column (in characters) of byte offset `at` in `text`.
+fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |k| k + 1);
+    let column = before.get(start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
+/// The scenario key at byte offset `at`: the key of the nearest `key = ` at
+/// or above it, inside its table (`shock[k].` for the k-th `[[shock]]`).
+fn key_at(text: &str, at: usize) -> Option<String> {
+    let at = at.min(text.len());
+    let mut table: Option<String> = None;
+    let mut shocks = 0usize;
+    let mut key: Option<String> = None;
+    let mut offset = 0usize;
+    for line in text.split_inclusive('\n') {
+        if offset > at {
+            break;
+        }
+        offset += line.len();
+        let t = line.trim();
+        if t.starts_with("[[") {
+            let name = t
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim();
+            if name == "shock" {
+                table = Some(format!("shock[{shocks}]"));
+                shocks += 1;
+            } else {
+                table = Some(name.to_string());
+            }
+            key = None;
+        } else if t.starts_with('[') {
+            table = Some(t.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+            key = None;
+        } else if let Some((k, _)) = t.split_once('=') {
+            let k = k.trim().trim_matches('"');
+            if !k.is_empty() && !k.starts_with('#') && !k.contains(' ') {
+                key = Some(k.to_string());
+            }
+        }
+    }
+    match (table, key) {
+        (Some(t), Some(k)) => Some(format!("{t}.{k}")),
+        (Some(t), None) => Some(t),
+        (None, k) => k,
+    }
+}
+
+/// A TOML syntax or type error as a scenario error naming the file, line,
+/// column and key.
+fn toml_error(text: &str, file: Option<&Path>, e: &toml::de::Error) -> Error {
+    let message = e.message().trim().to_string();
+    let span = e.span();
+    let key = unknown_key(&message)
+        .or_else(|| span.as_ref().and_then(|s| key_at(text, s.start)))
+        .unwrap_or_else(|| "scenario".to_string());
+    let place = match (span, file) {
+        (Some(s), Some(f)) => {
+            let (l, c) = line_column(text, s.start);
+            format!("{}: line {l}, column {c}: ", f.display())
+        }
+        (Some(s), None) => {
+            let (l, c) = line_column(text, s.start);
+            format!("line {l}, column {c}: ")
+        }
+        (None, Some(f)) => format!("{}: ", f.display()),
+        (None, None) => String::new(),
+    };
+    Error::scenario(key, format!("{place}{message}"))
+}
+
 impl Shock {
     fn validate(&self, k: usize) -> Result<()> {
         let key = |f: &str| format!("shock[{k}].{f}");
@@ -307,6 +443,19 @@ impl Shock {
                     key("coefficient"),
                     format!("must be finite, found {c}"),
                 ));
+            }
+        }
+        for (field, set) in [
+            ("between", &self.between),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            if let Some(Countries::List(names)) = set {
+                for (a, name) in names.iter().enumerate() {
+                    if names[..a].contains(name) {
+                        return Err(Error::scenario(key(field), format!("lists '{name}' twice")));
+                    }
+                }
             }
         }
         match (&self.between, &self.from, &self.to) {
@@ -349,6 +498,8 @@ impl Shock {
 
     /// The ordered (exporter, importer) index pairs this shock touches,
     /// sorted and without duplicates; domestic pairs are never included.
+    /// A shock that touches no pair (`from = ["A"]`, `to = ["A"]`) is an
+    /// error.
     /// `index` is the shock's position, used in error keys.
     pub fn pairs(&self, countries: &[String]) -> Result<Vec<(usize, usize)>> {
         self.pairs_at(0, countries)
@@ -400,6 +551,12 @@ impl Shock {
         }
         out.sort_unstable();
         out.dedup();
+        if out.is_empty() {
+            return Err(Error::scenario(
+                format!("shock[{index}]"),
+                "matches no pair of distinct countries: it would change nothing",
+            ));
+        }
         Ok(out)
     }
 }

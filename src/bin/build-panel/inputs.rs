@@ -32,7 +32,12 @@ pub const GSDB: Input = Input {
     sha256: "6f7e1cca2b5d4f1ed6e132c0c1332aa45131ff30bc5d323c53affb3c4fe355c3",
 };
 
-pub const ALL: [&Input; 5] = [&ITPDE, &DGD, &GEODIST, &DESTA, &GSDB];
+pub const GDP: Input = Input {
+    rel: "wb_gdp/gdp.csv",
+    sha256: "f0a8408195646dbb1a9d7fc4424e2d302ee5380d0ec8834793f12ca25cbd7e2c",
+};
+
+pub const ALL: [&Input; 6] = [&ITPDE, &DGD, &GEODIST, &DESTA, &GSDB, &GDP];
 
 /// Hex-encodes a digest.
 pub fn hex(bytes: &[u8]) -> String {

@@ -9,6 +9,7 @@
 
 mod agreements;
 mod dgd;
+mod gdp;
 mod geodist;
 mod inputs;
 mod itpde;
@@ -84,7 +85,7 @@ fn run(args: &Args) -> Result<()> {
         bytes.push(inputs::load(&args.raw, input)?);
         rep.line(format!("- {}  {}", input.sha256, input.rel));
     }
-    let [b_itpde, b_dgd, b_geo, b_desta, b_gsdb]: [Vec<u8>; 5] = bytes
+    let [b_itpde, b_dgd, b_geo, b_desta, b_gsdb, b_gdp]: [Vec<u8>; 6] = bytes
         .try_into()
         .map_err(|_| anyhow::anyhow!("internal: input count"))?;
 
@@ -95,6 +96,7 @@ fn run(args: &Args) -> Result<()> {
     let geo = geodist::read(&b_geo, inputs::GEODIST.rel)?;
     let dgd = dgd::read(&b_dgd, inputs::DGD.rel)?;
     let desta = agreements::read_desta(&b_desta, inputs::DESTA.rel, &names)?;
+    let gdp = gdp::read(&b_gdp, inputs::GDP.rel)?;
 
     let years: BTreeSet<u16> = itpde.cells.keys().map(|k| k.2).collect();
     let (y0, y1) = match (years.first(), years.last()) {
@@ -456,6 +458,45 @@ fn run(args: &Args) -> Result<()> {
             s.cases, s.cases_in_window
         ));
     }
+
+    // ---- GDP of the panel's countries (World Bank, millions of US$) ------
+    let gdp_path = args.out.join("gdp.csv");
+    let mut g = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_path(&gdp_path)
+        .with_context(|| format!("creating {}", gdp_path.display()))?;
+    g.write_record(["country", "year", "gdp"])?;
+    let mut gdp_rows = 0u64;
+    let mut gdp_missing: Vec<Code> = Vec::new();
+    for c in &countries {
+        let mut any = false;
+        for y in y0..=y1 {
+            if let Some(v) = gdp.get(&(*c, y)) {
+                g.write_record([
+                    String::from_utf8_lossy(c).into_owned(),
+                    y.to_string(),
+                    num(*v),
+                ])?;
+                gdp_rows += 1;
+                any = true;
+            }
+        }
+        if !any {
+            gdp_missing.push(*c);
+        }
+    }
+    g.flush()?;
+    rep.line("");
+    rep.line("## GDP (World Bank, current US$, millions)");
+    rep.kv("country-years with GDP", gdp_rows);
+    rep.kv(
+        "panel countries without any GDP",
+        gdp_missing
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
 
     let report_path = args.out.join("build_report.txt");
     std::fs::write(&report_path, rep.text())

@@ -16,7 +16,7 @@ pub struct SimulateArgs {
     /// Print one JSON object on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Write countries.csv and pairs.csv into this directory.
+    /// Write countries.csv, pairs.csv and imputed.csv into this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -47,8 +47,19 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     }
     if !cf.imputed.is_empty() {
         eprintln!(
-            "note: {} values imputed (domestic flows and pair effects); listed in the JSON output and pairs.csv",
+            "note: {} values imputed (domestic flows and pair effects); listed in the JSON output and, with --out, imputed.csv",
             cf.imputed.len()
+        );
+    }
+    for i in cf.imputed.iter().filter(|i| i.kind == "domestic_flow") {
+        let check = i
+            .check
+            .as_ref()
+            .map(|c| format!("; {:.3} of GDP {:.1}", c.share_of_gdp, c.gdp))
+            .unwrap_or_default();
+        eprintln!(
+            "note: imputed domestic flow {}: {:.1} ({}{check})",
+            i.exporter, i.value, i.method
         );
     }
     if let Some(dir) = &args.out {
@@ -153,11 +164,25 @@ fn print_table(out: &mut impl Write, cf: &Counterfactual) -> Result<()> {
         )?;
     }
     if cf.draws > 0 {
+        let what = if cf.uncertainty == "pairs" {
+            "draws of a pair-cluster bootstrap of the whole pipeline"
+        } else {
+            "draws of the policy coefficients"
+        };
         writeln!(
             out,
-            "Intervals: 2.5–97.5 percentiles over {} draws of the policy coefficients ({} failed)",
+            "Intervals: 2.5–97.5 percentiles over {} {what} ({} failed)",
             cf.draws, cf.draws_failed
         )?;
+        for c in &cf.coefficients {
+            if let (Some(m), Some(sd)) = (c.draws_mean, c.draws_std_error) {
+                writeln!(
+                    out,
+                    "  {} over the draws: mean {m:.4}, standard deviation {sd:.4}",
+                    c.variable
+                )?;
+            }
+        }
     }
     Ok(())
 }
@@ -221,6 +246,33 @@ fn write_csv(dir: &Path, cf: &Counterfactual) -> Result<()> {
             p.partial.to_string(),
             p.conditional.to_string(),
             p.full.to_string(),
+        ])?;
+    }
+    w.flush()?;
+    let mut w = csv::Writer::from_path(dir.join("imputed.csv"))?;
+    w.write_record([
+        "kind",
+        "exporter",
+        "importer",
+        "value",
+        "method",
+        "gdp",
+        "share_of_gdp",
+    ])?;
+    for i in &cf.imputed {
+        let (gdp, share) = i
+            .check
+            .as_ref()
+            .map(|c| (c.gdp.to_string(), c.share_of_gdp.to_string()))
+            .unwrap_or_default();
+        w.write_record([
+            i.kind.clone(),
+            i.exporter.clone(),
+            i.importer.clone(),
+            i.value.to_string(),
+            i.method.clone(),
+            gdp,
+            share,
         ])?;
     }
     w.flush()?;
