@@ -112,7 +112,10 @@ fn run_inner(args: &FitArgs) -> Result<()> {
     };
     let vcov = VcovSpec::parse(&args.vcov)?;
     let formula = Formula::parse(&args.formula)?;
-    let csv = CsvOptions { delimiter };
+    let csv = CsvOptions {
+        delimiter,
+        ..CsvOptions::default()
+    };
     let header = Frame::read_header(&args.data, &csv)?;
     formula.check_columns(&header)?;
     let response_kind = match estimator {
