@@ -695,6 +695,17 @@ fn read_header_row(input: &mut Input) -> Result<Vec<String>> {
                 "save the file with LF or CRLF line endings",
             ));
         }
+        if name.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(Error::data_hint(
+                location(None),
+                format!(
+                    "column {} of the header contains a control character, found {}",
+                    i + 1,
+                    quote(field)
+                ),
+                "is this a CSV file? save it as UTF-8 text with a header row",
+            ));
+        }
         if name.is_empty() {
             return Err(Error::data_hint(
                 location(None),
