@@ -167,7 +167,13 @@ impl Frame {
         options: &CsvOptions,
         columns: Option<&[ColumnRequest]>,
     ) -> Result<Frame> {
-        let input = Input::new(Box::new(reader), name.map(Path::to_owned), false, options);
+        let input = Input::new(
+            Box::new(reader),
+            name.map(Path::to_owned),
+            false,
+            options,
+            BUFFER,
+        );
         let columns = columns.map(<[ColumnRequest]>::to_vec);
         read_input(input, |_| Ok(columns))
     }
@@ -241,10 +247,22 @@ impl Input {
         } else {
             Box::new(file)
         };
-        Ok(Input::new(input, Some(path.to_owned()), gzip, options))
+        Ok(Input::new(
+            input,
+            Some(path.to_owned()),
+            gzip,
+            options,
+            BUFFER,
+        ))
     }
 
-    fn new(input: Box<dyn Read>, file: Option<PathBuf>, gzip: bool, options: &CsvOptions) -> Input {
+    fn new(
+        input: Box<dyn Read>,
+        file: Option<PathBuf>,
+        gzip: bool,
+        options: &CsvOptions,
+        buffer: usize,
+    ) -> Input {
         let state = Rc::new(RefCell::new(GuardState::new(options, gzip)));
         let guard = Guard {
             inner: input,
@@ -257,7 +275,7 @@ impl Input {
             .terminator(csv::Terminator::Any(b'\n'))
             .has_headers(false)
             .flexible(true)
-            .buffer_capacity(BUFFER.min(options.max_record_bytes.max(1 << 16)))
+            .buffer_capacity(buffer)
             .from_reader(guard);
         Input {
             reader,
