@@ -273,13 +273,7 @@ pub fn fit(
     estimator: Estimator,
     options: &FitOptions,
 ) -> Result<Fit> {
-    let positive = |v: f64| v > 0.0 && v.is_finite();
-    if !positive(options.tol) || !positive(options.inner_tol) {
-        return Err(Error::Model(format!(
-            "tolerances must be positive, found tol = {} and inner tol = {}",
-            options.tol, options.inner_tol
-        )));
-    }
+    options.validate()?;
     let spec = DesignSpec {
         nonnegative_outcome: estimator == Estimator::Ppml,
         weights: options.weights.clone(),

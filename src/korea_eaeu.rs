@@ -15,7 +15,6 @@ use crate::fit::Fit;
 use crate::vcov::Inference;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 /// The five members of the Eurasian Economic Union.
@@ -162,34 +161,30 @@ pub fn series(
 
 /// Writes the series as CSV.
 pub fn write_series_csv(path: &Path, rows: &[SeriesRow]) -> Result<()> {
-    let io = |e: std::io::Error| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    };
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
-    writeln!(
+    crate::output::write_atomic(path, |f| {
+        writeln!(
         f,
         "year,partner,flow,observed_usd,observed_goods_usd,baseline_usd,counterfactual_usd,counterfactual_low_usd,counterfactual_high_usd,unfitted_rows"
     )
-    .map_err(io)?;
-    for r in rows {
-        writeln!(
-            f,
-            "{},{},{},{:.0},{:.0},{:.0},{:.0},{:.0},{:.0},{}",
-            r.year,
-            r.partner,
-            r.flow,
-            r.observed_usd,
-            r.observed_goods_usd,
-            r.baseline_usd,
-            r.counterfactual_usd,
-            r.counterfactual_low_usd,
-            r.counterfactual_high_usd,
-            r.unfitted_rows
-        )
-        .map_err(io)?;
-    }
-    f.flush().map_err(io)
+    ?;
+        for r in rows {
+            writeln!(
+                f,
+                "{},{},{},{:.0},{:.0},{:.0},{:.0},{:.0},{:.0},{}",
+                r.year,
+                r.partner,
+                r.flow,
+                r.observed_usd,
+                r.observed_goods_usd,
+                r.baseline_usd,
+                r.counterfactual_usd,
+                r.counterfactual_low_usd,
+                r.counterfactual_high_usd,
+                r.unfitted_rows
+            )?;
+        }
+        Ok(())
+    })
 }
 
 /// Korea–EAEU totals (exports + imports) by year, in USD billions:
@@ -232,7 +227,9 @@ pub fn plot_svg(
         .chain(ge.map(|g| g.3))
         .fold(0.0f64, f64::max)
         * 1.12;
-    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
+    // Drawn in memory, then written atomically.
+    let mut svg = String::new();
+    let root = SVGBackend::with_string(&mut svg, (960, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(e.to_string()))?;
     let title = format!(
         "Korea–EAEU manufacturing trade: observed vs. a hypothetical FTA from {start_year}"
@@ -333,7 +330,9 @@ pub fn plot_svg(
         .draw()
         .map_err(|e| plot_err(e.to_string()))?;
     root.present().map_err(|e| plot_err(e.to_string()))?;
-    Ok(())
+    drop(chart);
+    drop(root);
+    crate::output::write_atomic(path, |f| f.write_all(svg.as_bytes()))
 }
 
 /// Options of the headline analysis (every one has a default).
@@ -616,48 +615,38 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
     let mut summary = serde_json::to_value(&head).map_err(|e| Error::Bug(e.to_string()))?;
     summary["imputed"] =
         serde_json::to_value(&cf.imputed).map_err(|e| Error::Bug(e.to_string()))?;
-    std::fs::write(
-        &json_path,
-        serde_json::to_string_pretty(&summary).map_err(|e| Error::Bug(e.to_string()))?,
-    )
-    .map_err(|e| Error::Io {
-        path: json_path.clone(),
-        source: e,
-    })?;
+    let text = serde_json::to_string_pretty(&summary).map_err(|e| Error::Bug(e.to_string()))?;
+    crate::output::write_atomic(&json_path, |f| f.write_all(text.as_bytes()))?;
     Ok(head)
 }
 
 fn write_ge_csv(path: &Path, rows: &[crate::simulate::CountryResult]) -> Result<()> {
-    let io = |e: std::io::Error| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    };
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
-    writeln!(f, "country,real_gdp_change_pct,real_gdp_ci_low,real_gdp_ci_high,exports_change_full_pct,exports_ci_low,exports_ci_high,factory_price_change_pct,price_ci_low,price_ci_high,exports_change_conditional_pct,exports_change_partial_pct,inward_mr_change_pct,outward_mr_change_pct").map_err(io)?;
-    for r in rows {
-        let iv = r.intervals.as_ref();
-        let g = |f: fn(&crate::simulate::CountryIntervals) -> f64| {
-            iv.map(|i| f(i).to_string()).unwrap_or_default()
-        };
-        writeln!(
-            f,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            r.country,
-            r.real_gdp_change_pct,
-            g(|i| i.real_gdp_change_pct_ci_low),
-            g(|i| i.real_gdp_change_pct_ci_high),
-            r.exports_change_full_pct,
-            g(|i| i.exports_change_full_pct_ci_low),
-            g(|i| i.exports_change_full_pct_ci_high),
-            r.factory_price_change_pct,
-            g(|i| i.factory_price_change_pct_ci_low),
-            g(|i| i.factory_price_change_pct_ci_high),
-            r.exports_change_conditional_pct,
-            r.exports_change_partial_pct,
-            r.inward_mr_change_pct,
-            r.outward_mr_change_pct
-        )
-        .map_err(io)?;
-    }
-    f.flush().map_err(io)
+    crate::output::write_atomic(path, |f| {
+        writeln!(f, "country,real_gdp_change_pct,real_gdp_ci_low,real_gdp_ci_high,exports_change_full_pct,exports_ci_low,exports_ci_high,factory_price_change_pct,price_ci_low,price_ci_high,exports_change_conditional_pct,exports_change_partial_pct,inward_mr_change_pct,outward_mr_change_pct")?;
+        for r in rows {
+            let iv = r.intervals.as_ref();
+            let g = |f: fn(&crate::simulate::CountryIntervals) -> f64| {
+                iv.map(|i| f(i).to_string()).unwrap_or_default()
+            };
+            writeln!(
+                f,
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                r.country,
+                r.real_gdp_change_pct,
+                g(|i| i.real_gdp_change_pct_ci_low),
+                g(|i| i.real_gdp_change_pct_ci_high),
+                r.exports_change_full_pct,
+                g(|i| i.exports_change_full_pct_ci_low),
+                g(|i| i.exports_change_full_pct_ci_high),
+                r.factory_price_change_pct,
+                g(|i| i.factory_price_change_pct_ci_low),
+                g(|i| i.factory_price_change_pct_ci_high),
+                r.exports_change_conditional_pct,
+                r.exports_change_partial_pct,
+                r.inward_mr_change_pct,
+                r.outward_mr_change_pct
+            )?;
+        }
+        Ok(())
+    })
 }

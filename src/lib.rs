@@ -18,6 +18,8 @@ pub mod counterfactual;
 pub mod data;
 pub mod error;
 pub mod formula;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod panel;
 mod text;
 
@@ -31,6 +33,7 @@ pub mod fixed_effects;
 pub mod korea_eaeu;
 mod linalg;
 mod ols;
+pub mod output;
 mod ppml;
 pub mod report;
 pub mod sample;
@@ -38,6 +41,7 @@ mod scaling;
 pub mod separation;
 pub mod simulate;
 pub mod synthetic;
+mod validate;
 pub mod vcov;
 
 pub use fit::{fit, Estimator, Fit, FitInfo, FitOptions, Termination};

@@ -1161,9 +1161,12 @@ pub fn simulate_with_progress(
     scenario.validate()?;
     let formula = Formula::parse(&scenario.formula)?;
     let csv = crate::data::CsvOptions::default();
-    let header = Frame::read_header(&scenario.data, &csv)?;
-    formula.check_columns(&header)?;
-    let frame = Frame::read_csv(&scenario.data, &csv, None)?;
+    // One read of the file: the formula's columns are checked against the
+    // header of the same read that gives the rows.
+    let frame = Frame::read_csv_with(&scenario.data, &csv, |header| {
+        formula.check_columns(header)?;
+        Ok(None)
+    })?;
     let vcov = VcovSpec::parse(scenario.vcov.as_deref().unwrap_or("hetero"))?;
     let ssc = match &scenario.ssc {
         Some(s) => SmallSample::parse(s)?,

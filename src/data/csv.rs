@@ -1,9 +1,16 @@
 //! CSV → [`Frame`], with every cell error located by file, line and column.
 //!
-//! One pass over the file with [`csv::ByteRecord`]s: only the requested
-//! columns are parsed, numbers straight from bytes, categories encoded to
-//! dense `u32` codes as they are read (levels in order of first appearance).
-//! Files whose name ends in `.gz` are decompressed on the fly.
+//! One pass over the input through one handle, with [`csv::ByteRecord`]s:
+//! only the requested columns are parsed, numbers straight from bytes,
+//! categories encoded to dense `u32` codes as they are read (levels in order
+//! of first appearance). Files whose name ends in `.gz` are decompressed on
+//! the fly.
+//!
+//! Before the `csv` crate sees a byte, a guard checks the quoting (an
+//! unterminated or misplaced quote is an error naming its line, never a
+//! silently merged field) and the limits of [`CsvOptions`] (field, record
+//! and total size), so that no input can make the reader allocate without
+//! bound.
 //!
 //! A missing cell is an empty field, `NA` or `.` (surrounding spaces
 //! allowed). It becomes `NaN` in a numeric column and [`MISSING_CODE`] in a
@@ -12,22 +19,45 @@
 use super::{Column, Factor, Frame, MISSING_CODE};
 use crate::error::{Error, Location, Result};
 use crate::text;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-/// How to read a CSV file.
+/// How to read a CSV file, and the bounds that keep a hostile file from
+/// exhausting memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvOptions {
     /// Field delimiter (default `,`).
     pub delimiter: u8,
+    /// Longest field, in bytes (default 1 MiB).
+    pub max_field_bytes: usize,
+    /// Longest record (one row, all its fields), in bytes (default 256 MiB).
+    pub max_record_bytes: usize,
+    /// Largest input, in bytes after decompression (default 64 GiB).
+    pub max_total_bytes: u64,
+}
+
+impl CsvOptions {
+    /// Default [`CsvOptions::max_field_bytes`]: 1 MiB.
+    pub const DEFAULT_MAX_FIELD_BYTES: usize = 1 << 20;
+    /// Default [`CsvOptions::max_record_bytes`]: 256 MiB.
+    pub const DEFAULT_MAX_RECORD_BYTES: usize = 256 << 20;
+    /// Default [`CsvOptions::max_total_bytes`]: 64 GiB.
+    pub const DEFAULT_MAX_TOTAL_BYTES: u64 = 64 << 30;
 }
 
 impl Default for CsvOptions {
     fn default() -> Self {
-        CsvOptions { delimiter: b',' }
+        CsvOptions {
+            delimiter: b',',
+            max_field_bytes: Self::DEFAULT_MAX_FIELD_BYTES,
+            max_record_bytes: Self::DEFAULT_MAX_RECORD_BYTES,
+            max_total_bytes: Self::DEFAULT_MAX_TOTAL_BYTES,
+        }
     }
 }
 
@@ -67,8 +97,9 @@ impl Frame {
     /// Fails if the file cannot be read, is empty, or has an empty or
     /// duplicate column name.
     pub fn read_header(path: &Path, options: &CsvOptions) -> Result<Vec<String>> {
-        let mut reader = open(path, options)?;
-        read_header_row(&mut reader, path)
+        let mut input = Input::open(path, options)?;
+        let header = read_header_row(&mut input);
+        input.finish(header)
     }
 
     /// Reads a CSV (or `.csv.gz`) file: the requested columns, or every column
@@ -77,6 +108,12 @@ impl Frame {
     /// Columns come out in the order requested (header order for `None`); a
     /// name requested twice is read once. Every row is kept, missing cells
     /// included, and [`Frame::line`] gives the line of the file it came from.
+    /// The file is opened once and read once: a file replaced while it is
+    /// read cannot mix two files' rows.
+    ///
+    /// Fails, naming the file (and the line and column where there is one),
+    /// on a malformed file, a bad cell, a file with a header but no data
+    /// rows, or an input beyond the limits of [`CsvOptions`].
     ///
     /// ```
     /// use gravity_model::{ColumnKind, ColumnRequest, CsvOptions, Frame};
@@ -99,92 +136,515 @@ impl Frame {
         options: &CsvOptions,
         columns: Option<&[ColumnRequest]>,
     ) -> Result<Frame> {
-        let mut reader = open(path, options)?;
-        let header = read_header_row(&mut reader, path)?;
-        let plan = resolve(&header, columns, path)?;
-        let mut builders: Vec<Builder> = plan.iter().map(|p| Builder::new(p.kind)).collect();
-        let lines = scan(&mut reader, path, &header, &plan, &mut builders)?;
+        let columns = columns.map(<[ColumnRequest]>::to_vec);
+        Frame::read_csv_with(path, options, |_| Ok(columns))
+    }
 
-        // Auto columns that met a non-number are read again, as factors, so
-        // that every level keeps the exact text of the file.
-        let redo: Vec<usize> = builders
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| matches!(b, Builder::Auto { failed: true, .. }))
-            .map(|(i, _)| i)
-            .collect();
-        if !redo.is_empty() {
-            let mut reader = open(path, options)?;
-            read_header_row(&mut reader, path)?;
-            let plan2: Vec<Planned> = redo.iter().map(|&i| plan[i].clone()).collect();
-            let mut factors: Vec<Builder> = redo
-                .iter()
-                .map(|_| Builder::new(ColumnKind::Factor))
-                .collect();
-            scan(&mut reader, path, &header, &plan2, &mut factors)?;
-            for (i, b) in redo.into_iter().zip(factors) {
-                builders[i] = b;
-            }
-        }
+    /// As [`Frame::read_csv`], with the columns chosen once the header is
+    /// known: `plan` receives the header and returns the columns to read
+    /// (`None` for all), or an error (e.g. a formula naming a column the file
+    /// lacks). Header and rows come from the same single read of the file.
+    pub fn read_csv_with<F>(path: &Path, options: &CsvOptions, plan: F) -> Result<Frame>
+    where
+        F: FnOnce(&[String]) -> Result<Option<Vec<ColumnRequest>>>,
+    {
+        let input = Input::open(path, options)?;
+        read_input(input, plan)
+    }
 
-        let names = plan.into_iter().map(|p| p.name).collect();
-        let columns = builders.into_iter().map(Builder::finish).collect();
-        Ok(Frame::from_parts(
-            names,
-            columns,
-            Some(path.to_owned()),
-            lines,
-        ))
+    /// Reads CSV from any reader (not decompressed): `name`, if given, is the
+    /// file named in error messages and kept as [`Frame::source`].
+    ///
+    /// ```
+    /// use gravity_model::{CsvOptions, Frame};
+    /// let frame = Frame::read_csv_reader(&b"y,f\n1,a\n2,b\n"[..], None, &CsvOptions::default(), None)?;
+    /// assert_eq!(frame.numeric("y")?, [1.0, 2.0]);
+    /// # Ok::<(), gravity_model::Error>(())
+    /// ```
+    pub fn read_csv_reader<R: Read + 'static>(
+        reader: R,
+        name: Option<&Path>,
+        options: &CsvOptions,
+        columns: Option<&[ColumnRequest]>,
+    ) -> Result<Frame> {
+        let input = Input::new(
+            Box::new(reader),
+            name.map(Path::to_owned),
+            false,
+            options,
+            BUFFER,
+        );
+        let columns = columns.map(<[ColumnRequest]>::to_vec);
+        read_input(input, |_| Ok(columns))
+    }
+
+    /// Reads CSV from bytes in memory (no file name in errors).
+    pub fn read_csv_bytes(
+        bytes: &[u8],
+        options: &CsvOptions,
+        columns: Option<&[ColumnRequest]>,
+    ) -> Result<Frame> {
+        Frame::read_csv_reader(std::io::Cursor::new(bytes.to_vec()), None, options, columns)
     }
 }
 
-type CsvReader = csv::Reader<Box<dyn Read>>;
-
-fn open(path: &Path, options: &CsvOptions) -> Result<CsvReader> {
-    let file = File::open(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let input: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
-            BUFFER, file,
-        )))
-    } else {
-        Box::new(file)
-    };
-    Ok(csv::ReaderBuilder::new()
-        .delimiter(options.delimiter)
-        // Records end at '\n' and a '\r' before it is removed by `cell`: the
-        // `csv` crate's own CRLF mode counts the lines of CRLF files wrong.
-        .terminator(csv::Terminator::Any(b'\n'))
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(BUFFER)
-        .from_reader(input))
+fn read_input<F>(mut input: Input, plan: F) -> Result<Frame>
+where
+    F: FnOnce(&[String]) -> Result<Option<Vec<ColumnRequest>>>,
+{
+    let result = (|| {
+        let header = read_header_row(&mut input)?;
+        let requests = plan(&header)?;
+        let plan = resolve(&header, requests.as_deref(), input.file.as_deref())?;
+        let mut builders: Vec<Builder> = plan.iter().map(|p| Builder::new(p.kind)).collect();
+        let lines = scan(&mut input, &header, &plan, &mut builders)?;
+        if lines.is_empty() {
+            return Err(Error::data_hint(
+                input.location(None, None),
+                "no data rows: the file has a header but no rows below it",
+                "check that the right file was given, and that it was written completely",
+            ));
+        }
+        let names = plan.into_iter().map(|p| p.name).collect();
+        let mut columns = Vec::with_capacity(builders.len());
+        for builder in builders {
+            columns.push(builder.finish());
+        }
+        Ok((names, columns, lines))
+    })();
+    let (names, columns, lines) = input.finish(result)?;
+    Ok(Frame::from_parts(names, columns, input.file, lines))
 }
 
-/// Turns an error of the `csv` crate into ours.
-fn csv_error(path: &Path, err: csv::Error) -> Error {
+/// An open input: the `csv` reader over the guarded byte stream, and the
+/// guard's state (where an error found below the `csv` crate is kept).
+struct Input {
+    reader: csv::Reader<Guard>,
+    state: Rc<RefCell<GuardState>>,
+    file: Option<PathBuf>,
+    gzip: bool,
+}
+
+impl Input {
+    fn open(path: &Path, options: &CsvOptions) -> Result<Input> {
+        let io = |source| Error::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let file = File::open(path).map_err(io)?;
+        if file.metadata().map_err(io)?.is_dir() {
+            return Err(Error::data_hint(
+                Location::new(Some(path.to_owned()), None, None),
+                "is a directory, expected a CSV file",
+                "give the path of the CSV file itself",
+            ));
+        }
+        let gzip = path.extension().is_some_and(|e| e == "gz");
+        let input: Box<dyn Read> = if gzip {
+            Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
+                BUFFER, file,
+            )))
+        } else {
+            Box::new(file)
+        };
+        Ok(Input::new(
+            input,
+            Some(path.to_owned()),
+            gzip,
+            options,
+            BUFFER,
+        ))
+    }
+
+    fn new(
+        input: Box<dyn Read>,
+        file: Option<PathBuf>,
+        gzip: bool,
+        options: &CsvOptions,
+        buffer: usize,
+    ) -> Input {
+        let state = Rc::new(RefCell::new(GuardState::new(options, gzip)));
+        let guard = Guard {
+            inner: input,
+            state: Rc::clone(&state),
+        };
+        let reader = csv::ReaderBuilder::new()
+            .delimiter(options.delimiter)
+            // Records end at '\n' and a '\r' before it is removed by `cell`: the
+            // `csv` crate's own CRLF mode counts the lines of CRLF files wrong.
+            .terminator(csv::Terminator::Any(b'\n'))
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(buffer)
+            .from_reader(guard);
+        Input {
+            reader,
+            state,
+            file,
+            gzip,
+        }
+    }
+
+    fn location(&self, line: Option<u64>, column: Option<&str>) -> Location {
+        Location::new(self.file.clone(), line, column)
+    }
+
+    /// The result of reading, except that in a gzip file an error of the
+    /// data is replaced by the gzip stream's own error, if it has one: a
+    /// corrupt stream can decode to garbage before its checksum fails.
+    fn finish<T>(&mut self, result: Result<T>) -> Result<T> {
+        let err = match result {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        if self.gzip && matches!(err, Error::Data { .. }) && !self.state.borrow().gzip_failed {
+            self.state.borrow_mut().draining = true;
+            let mut sink = [0u8; 1 << 16];
+            let guard = self.reader.get_mut();
+            loop {
+                match guard.read(&mut sink) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            let mut state = self.state.borrow_mut();
+            if state.gzip_failed {
+                if let Some(gz) = state.error.take() {
+                    return Err(with_file(gz, self.file.as_deref()));
+                }
+            }
+        }
+        Err(err)
+    }
+}
+
+/// Turns an error of the `csv` crate into ours: an error found by the guard
+/// (quoting, limits, gzip) is taken from its state.
+fn csv_error(input: &Input, err: csv::Error) -> Error {
+    if let Some(found) = input.state.borrow_mut().error.take() {
+        return with_file(found, input.file.as_deref());
+    }
     let line = err.position().map(csv::Position::line);
     let message = err.to_string();
     match err.into_kind() {
-        csv::ErrorKind::Io(source) => Error::Io {
-            path: path.to_owned(),
-            source,
+        csv::ErrorKind::Io(source) => match &input.file {
+            Some(path) => Error::Io {
+                path: path.clone(),
+                source,
+            },
+            None => Error::data(input.location(line, None), format!("cannot read: {source}")),
         },
         _ => Error::data(
-            Location::new(Some(path.to_owned()), line, None),
+            input.location(line, None),
             format!("cannot read the CSV: {message}"),
         ),
     }
 }
 
+/// Where the guard is in the CSV grammar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// At the first byte of a field.
+    FieldStart,
+    /// In an unquoted field.
+    Unquoted,
+    /// Inside a quoted field.
+    Quoted,
+    /// Just after the quote that closed a quoted field (or the first of a
+    /// doubled quote).
+    AfterClose,
+    /// After a closing quote and a '\r': only '\n' may follow.
+    AfterCloseCr,
+}
+
+/// The state of the guard between reads.
+struct GuardState {
+    delimiter: u8,
+    /// The stream is decompressed gzip: its read errors are the stream's.
+    gzip: bool,
+    max_field: usize,
+    max_record: usize,
+    max_total: u64,
+    total: u64,
+    /// Current line (1-based).
+    line: u64,
+    quoting: Quoting,
+    /// Line where the open quoted field started.
+    quote_line: u64,
+    field_len: usize,
+    record_len: usize,
+    /// Line where the current record started.
+    record_line: u64,
+    /// An error found here, for [`csv_error`] to return.
+    error: Option<Error>,
+    /// The error is the gzip stream's.
+    gzip_failed: bool,
+    /// Read to the end only to find a gzip error: no checks of the CSV.
+    draining: bool,
+    /// An error was found: every further read fails.
+    failed: bool,
+}
+
+impl GuardState {
+    fn new(options: &CsvOptions, gzip: bool) -> GuardState {
+        GuardState {
+            delimiter: options.delimiter,
+            gzip,
+            max_field: options.max_field_bytes,
+            max_record: options.max_record_bytes,
+            max_total: options.max_total_bytes,
+            total: 0,
+            line: 1,
+            quoting: Quoting::FieldStart,
+            quote_line: 1,
+            field_len: 0,
+            record_len: 0,
+            record_line: 1,
+            error: None,
+            gzip_failed: false,
+            draining: false,
+            failed: false,
+        }
+    }
+
+    /// Checks `bytes`; returns the length of the good prefix and, if a byte
+    /// broke a rule, the problem (message, hint, line).
+    fn check(&mut self, bytes: &[u8]) -> (usize, Option<(String, &'static str, u64)>) {
+        for (k, &b) in bytes.iter().enumerate() {
+            if let Some(problem) = self.step(b) {
+                return (k, Some(problem));
+            }
+        }
+        (bytes.len(), None)
+    }
+
+    #[inline]
+    fn step(&mut self, b: u8) -> Option<(String, &'static str, u64)> {
+        self.record_len += 1;
+        match self.quoting {
+            Quoting::FieldStart | Quoting::Unquoted => {
+                if b == b'"' {
+                    if self.quoting == Quoting::FieldStart {
+                        self.quoting = Quoting::Quoted;
+                        self.quote_line = self.line;
+                    } else {
+                        return Some((
+                            "a quote inside an unquoted field".to_owned(),
+                            "quote the whole field and double the quotes inside it: \"5'10\"\" tall\"",
+                            self.line,
+                        ));
+                    }
+                } else if b == self.delimiter {
+                    self.end_field();
+                } else if b == b'\n' {
+                    self.end_record();
+                } else {
+                    self.quoting = Quoting::Unquoted;
+                    self.field_len += 1;
+                }
+            }
+            Quoting::Quoted => {
+                if b == b'"' {
+                    self.quoting = Quoting::AfterClose;
+                } else {
+                    if b == b'\n' {
+                        self.line += 1;
+                    }
+                    self.field_len += 1;
+                }
+            }
+            Quoting::AfterClose => {
+                if b == b'"' {
+                    // A doubled quote: one quote in the field.
+                    self.quoting = Quoting::Quoted;
+                    self.field_len += 1;
+                } else if b == self.delimiter {
+                    self.end_field();
+                } else if b == b'\n' {
+                    self.end_record();
+                } else if b == b'\r' {
+                    self.quoting = Quoting::AfterCloseCr;
+                } else {
+                    return Some((
+                        format!(
+                            "a quoted field must end at a delimiter or the end of the line, found {} after its closing quote",
+                            quote(&[b])
+                        ),
+                        "double a quote that is part of the field's text",
+                        self.line,
+                    ));
+                }
+            }
+            Quoting::AfterCloseCr => {
+                if b == b'\n' {
+                    self.end_record();
+                } else {
+                    return Some((
+                        "a carriage return after a closing quote, not followed by a line feed"
+                            .to_owned(),
+                        "save the file with LF or CRLF line endings",
+                        self.line,
+                    ));
+                }
+            }
+        }
+        if self.field_len > self.max_field {
+            return Some((
+                format!(
+                    "a field is longer than the limit of {} bytes",
+                    self.max_field
+                ),
+                if self.quoting == Quoting::Quoted {
+                    "check for a quote that is never closed, or raise the limit (CsvOptions::max_field_bytes)"
+                } else {
+                    "check the line endings and the delimiter, or raise the limit (CsvOptions::max_field_bytes)"
+                },
+                if self.quoting == Quoting::Quoted {
+                    self.quote_line
+                } else {
+                    self.line
+                },
+            ));
+        }
+        if self.record_len > self.max_record {
+            return Some((
+                format!(
+                    "a row is longer than the limit of {} bytes",
+                    self.max_record
+                ),
+                "check the line endings (old Mac files end lines with a carriage return only), or raise the limit (CsvOptions::max_record_bytes)",
+                self.record_line,
+            ));
+        }
+        None
+    }
+
+    #[inline]
+    fn end_field(&mut self) {
+        self.quoting = Quoting::FieldStart;
+        self.field_len = 0;
+    }
+
+    #[inline]
+    fn end_record(&mut self) {
+        self.end_field();
+        self.line += 1;
+        self.record_len = 0;
+        self.record_line = self.line;
+    }
+}
+
+/// The byte stream under the `csv` reader: counts bytes and lines, checks
+/// quoting and limits, and names gzip errors as such.
+struct Guard {
+    inner: Box<dyn Read>,
+    state: Rc<RefCell<GuardState>>,
+}
+
+/// The marker error handed to the `csv` crate when the guard has stored its own.
+fn marker() -> std::io::Error {
+    std::io::Error::other("input rejected (see the stored error)")
+}
+
+impl Read for Guard {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut state = self.state.borrow_mut();
+        if state.failed {
+            return Err(marker());
+        }
+        let n = match self.inner.read(buf) {
+            Ok(n) => n,
+            Err(e) => {
+                use std::io::ErrorKind::{InvalidData, InvalidInput, UnexpectedEof};
+                if state.gzip && matches!(e.kind(), InvalidData | InvalidInput | UnexpectedEof) {
+                    let what = if e.kind() == UnexpectedEof {
+                        format!("{e} (the file is truncated)")
+                    } else {
+                        e.to_string()
+                    };
+                    state.error = Some(Error::data(
+                        Location::default(),
+                        format!("not a valid gzip stream: {what}"),
+                    ));
+                    state.gzip_failed = true;
+                    state.failed = true;
+                    return Err(marker());
+                }
+                return Err(e);
+            }
+        };
+        state.total = state.total.saturating_add(n as u64);
+        if state.total > state.max_total {
+            let limit = state.max_total;
+            state.error = Some(Error::data_hint(
+                Location::default(),
+                format!("the input is larger than the limit of {limit} bytes"),
+                "raise the limit (--max-bytes, CsvOptions::max_total_bytes) if the file is right",
+            ));
+            state.failed = true;
+            return Err(marker());
+        }
+        if state.draining {
+            return Ok(n);
+        }
+        if n == 0 {
+            if state.quoting == Quoting::Quoted {
+                let line = state.quote_line;
+                state.error = Some(Error::data_hint(
+                    Location::new(None, Some(line), None),
+                    "unterminated quote: the quoted field that starts on this line never ends",
+                    "close the quote, or double a quote that is part of the text",
+                ));
+                state.failed = true;
+                return Err(marker());
+            }
+            return Ok(0);
+        }
+        let (good, problem) = state.check(&buf[..n]);
+        if let Some((message, hint, line)) = problem {
+            state.error = Some(Error::data_hint(
+                Location::new(None, Some(line), None),
+                message,
+                hint,
+            ));
+            state.failed = true;
+            if good == 0 {
+                return Err(marker());
+            }
+        }
+        Ok(good)
+    }
+}
+
+/// `err` located in `file` if it names no file yet.
+fn with_file(err: Error, file: Option<&Path>) -> Error {
+    match err {
+        Error::Data {
+            mut location,
+            message,
+            hint,
+        } => {
+            if location.file.is_none() {
+                location.file = file.map(Path::to_owned);
+            }
+            Error::Data {
+                location,
+                message,
+                hint,
+            }
+        }
+        other => other,
+    }
+}
+
 /// Reads the next record that is not a blank line.
-fn read_record(reader: &mut CsvReader, path: &Path, record: &mut csv::ByteRecord) -> Result<bool> {
+fn read_record(input: &mut Input, record: &mut csv::ByteRecord) -> Result<bool> {
     loop {
-        let more = reader
-            .read_byte_record(record)
-            .map_err(|e| csv_error(path, e))?;
+        let more = match input.reader.read_byte_record(record) {
+            Ok(more) => more,
+            Err(e) => return Err(csv_error(input, e)),
+        };
         // A blank CRLF line reads as one field holding "\r".
         let blank = record.len() == 1 && matches!(&record[0], b"" | b"\r");
         if !more || !blank {
@@ -204,17 +664,28 @@ fn cell(record: &csv::ByteRecord, index: usize) -> &[u8] {
     }
 }
 
-fn read_header_row(reader: &mut CsvReader, path: &Path) -> Result<Vec<String>> {
+fn read_header_row(input: &mut Input) -> Result<Vec<String>> {
     let mut record = csv::ByteRecord::new();
-    if !read_record(reader, path, &mut record)? {
+    if !read_record(input, &mut record)? {
         return Err(Error::data(
-            Location::new(Some(path.to_owned()), None, None),
+            input.location(None, None),
             "file is empty: expected a header row",
         ));
     }
     let line = record.position().map_or(1, csv::Position::line);
-    let location = |column: Option<&str>| Location::new(Some(path.to_owned()), Some(line), column);
-    let mut names: Vec<String> = Vec::with_capacity(record.len());
+    let location = |column: Option<&str>| input.location(Some(line), column);
+    let mut names: Vec<String> = Vec::new();
+    names.try_reserve(record.len()).map_err(|_| {
+        Error::data(
+            location(None),
+            format!(
+                "cannot allocate memory for a header of {} columns",
+                record.len()
+            ),
+        )
+    })?;
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut fields: Vec<&str> = Vec::with_capacity(record.len());
     for i in 0..record.len() {
         let field = cell(&record, i);
         let field = if i == 0 {
@@ -242,6 +713,17 @@ fn read_header_row(reader: &mut CsvReader, path: &Path) -> Result<Vec<String>> {
                 "save the file with LF or CRLF line endings",
             ));
         }
+        if name.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(Error::data_hint(
+                location(None),
+                format!(
+                    "column {} of the header contains a control character, found {}",
+                    i + 1,
+                    quote(field)
+                ),
+                "is this a CSV file? save it as UTF-8 text with a header row",
+            ));
+        }
         if name.is_empty() {
             return Err(Error::data_hint(
                 location(None),
@@ -249,7 +731,10 @@ fn read_header_row(reader: &mut CsvReader, path: &Path) -> Result<Vec<String>> {
                 "give every column a name in the header row",
             ));
         }
-        if let Some(first) = names.iter().position(|n| n == name) {
+        fields.push(name);
+    }
+    for (i, name) in fields.iter().enumerate() {
+        if let Some(first) = seen.insert(name, i) {
             return Err(Error::data_hint(
                 location(Some(name)),
                 format!(
@@ -260,7 +745,7 @@ fn read_header_row(reader: &mut CsvReader, path: &Path) -> Result<Vec<String>> {
                 "give every column a distinct name",
             ));
         }
-        names.push(name.to_owned());
+        names.push((*name).to_owned());
     }
     Ok(names)
 }
@@ -278,7 +763,7 @@ struct Planned {
 fn resolve(
     header: &[String],
     requests: Option<&[ColumnRequest]>,
-    path: &Path,
+    path: Option<&Path>,
 ) -> Result<Vec<Planned>> {
     let Some(requests) = requests else {
         return Ok(header
@@ -291,22 +776,31 @@ fn resolve(
             })
             .collect());
     };
+    let positions: HashMap<&str, usize> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.as_str(), i))
+        .collect();
     let mut plan: Vec<Planned> = Vec::with_capacity(requests.len());
+    let mut planned: HashMap<usize, usize> = HashMap::new();
     for request in requests {
-        let Some(index) = header.iter().position(|h| *h == request.name) else {
+        let Some(&index) = positions.get(request.name.as_str()) else {
             return Err(Error::data_hint(
-                Location::new(Some(path.to_owned()), Some(1), None),
+                Location::new(path.map(Path::to_owned), Some(1), None),
                 format!("unknown column '{}'", request.name),
                 text::unknown_column_hint(&request.name, header),
             ));
         };
-        match plan.iter_mut().find(|p| p.index == index) {
-            Some(p) => p.kind = stricter(p.kind, request.kind),
-            None => plan.push(Planned {
-                index,
-                name: request.name.clone(),
-                kind: request.kind,
-            }),
+        match planned.get(&index) {
+            Some(&k) => plan[k].kind = stricter(plan[k].kind, request.kind),
+            None => {
+                planned.insert(index, plan.len());
+                plan.push(Planned {
+                    index,
+                    name: request.name.clone(),
+                    kind: request.kind,
+                });
+            }
         }
     }
     Ok(plan)
@@ -323,22 +817,21 @@ fn stricter(a: ColumnKind, b: ColumnKind) -> ColumnKind {
     }
 }
 
-/// Reads every remaining row of `reader`, feeding each planned column to
+/// Reads every remaining row of `input`, feeding each planned column to
 /// its builder; returns the editor line of each row.
 fn scan(
-    reader: &mut CsvReader,
-    path: &Path,
+    input: &mut Input,
     header: &[String],
     plan: &[Planned],
     builders: &mut [Builder],
 ) -> Result<Vec<u64>> {
     let mut record = csv::ByteRecord::new();
     let mut lines = Vec::new();
-    while read_record(reader, path, &mut record)? {
+    while read_record(input, &mut record)? {
         let line = record.position().map_or(0, csv::Position::line);
         if record.len() != header.len() {
             return Err(Error::data_hint(
-                Location::new(Some(path.to_owned()), Some(line), None),
+                input.location(Some(line), None),
                 format!(
                     "row has {} fields but the header has {} (columns: {})",
                     record.len(),
@@ -351,12 +844,32 @@ fn scan(
         for (p, builder) in plan.iter().zip(builders.iter_mut()) {
             let value = cell(&record, p.index);
             if let Err(problem) = builder.push(value) {
-                return Err(problem.into_error(path, line, &p.name, value));
+                return Err(problem.into_error(input.file.as_deref(), line, &p.name, value));
             }
+        }
+        if grow(&mut lines).is_err() {
+            return Err(CellProblem::OutOfMemory.into_error(
+                input.file.as_deref(),
+                line,
+                &header[0],
+                b"",
+            ));
         }
         lines.push(line);
     }
     Ok(lines)
+}
+
+/// Makes room for one more element, failing instead of aborting when the
+/// memory is not there (the number of rows comes from the input).
+#[inline]
+fn grow<T>(v: &mut Vec<T>) -> std::result::Result<(), CellProblem> {
+    if v.len() == v.capacity() {
+        let more = v.capacity().max(1024);
+        v.try_reserve_exact(more)
+            .map_err(|_| CellProblem::OutOfMemory)?;
+    }
+    Ok(())
 }
 
 /// Why a cell was rejected.
@@ -366,11 +879,12 @@ enum CellProblem {
     Negative,
     InvalidUtf8,
     TooManyLevels,
+    OutOfMemory,
 }
 
 impl CellProblem {
-    fn into_error(self, path: &Path, line: u64, column: &str, cell: &[u8]) -> Error {
-        let location = Location::new(Some(path.to_owned()), Some(line), Some(column));
+    fn into_error(self, path: Option<&Path>, line: u64, column: &str, cell: &[u8]) -> Error {
+        let location = Location::new(path.map(Path::to_owned), Some(line), Some(column));
         let found = quote(cell);
         match self {
             CellProblem::NotNumber => Error::data_hint(
@@ -397,14 +911,19 @@ impl CellProblem {
                 location,
                 format!("column '{column}' has more than {MISSING_CODE} distinct values"),
             ),
+            CellProblem::OutOfMemory => Error::data_hint(
+                Location::new(location.file, location.line, None),
+                "out of memory: the rows up to this line do not fit in memory",
+                "read fewer columns, or use a machine with more memory",
+            ),
         }
     }
 }
 
 /// A cell for an error message: quoted, escaped, at most 40 characters.
 fn quote(cell: &[u8]) -> String {
-    let text = String::from_utf8_lossy(cell);
-    if text.chars().count() > 40 {
+    let text = String::from_utf8_lossy(&cell[..cell.len().min(160)]);
+    if text.chars().count() > 40 || cell.len() > 160 {
         let short: String = text.chars().take(40).collect();
         format!("{short:?}…")
     } else {
@@ -496,9 +1015,14 @@ enum Builder {
         values: Vec<f64>,
         non_negative: bool,
     },
-    /// Numeric until a cell is not a finite number; then `failed`, and the
-    /// column is read again as a factor.
-    Auto { values: Vec<f64>, failed: bool },
+    /// Numeric until a cell is not a finite number; the exact text of every
+    /// cell is kept meanwhile (`text`, cell `i` ending at `ends[i]`), so that
+    /// the column can turn into a factor without reading the file again.
+    Auto {
+        values: Vec<f64>,
+        text: Vec<u8>,
+        ends: Vec<usize>,
+    },
     Factor {
         codes: Vec<u32>,
         map: LevelMap,
@@ -519,7 +1043,8 @@ impl Builder {
             },
             ColumnKind::Auto => Builder::Auto {
                 values: Vec::new(),
-                failed: false,
+                text: Vec::new(),
+                ends: Vec::new(),
             },
             ColumnKind::Factor => Builder::Factor {
                 codes: Vec::new(),
@@ -535,28 +1060,48 @@ impl Builder {
             Builder::Numeric {
                 values,
                 non_negative,
-            } => match parse_number(cell) {
-                Number::Missing => values.push(f64::NAN),
-                Number::Value(v) if *non_negative && v < 0.0 => return Err(CellProblem::Negative),
-                Number::Value(v) => values.push(v),
-                Number::NotFinite if *non_negative => return Err(CellProblem::Negative),
-                Number::NotFinite => return Err(CellProblem::NotFinite),
-                Number::Text if *non_negative => return Err(CellProblem::Negative),
-                Number::Text => return Err(CellProblem::NotNumber),
-            },
-            Builder::Auto { values, failed } => {
-                if !*failed {
-                    match parse_number(cell) {
-                        Number::Missing => values.push(f64::NAN),
-                        Number::Value(v) => values.push(v),
-                        Number::NotFinite | Number::Text => {
-                            *failed = true;
-                            *values = Vec::new();
-                        }
+            } => {
+                let v = match parse_number(cell) {
+                    Number::Missing => f64::NAN,
+                    Number::Value(v) if *non_negative && v < 0.0 => {
+                        return Err(CellProblem::Negative)
                     }
-                }
+                    Number::Value(v) => v,
+                    Number::NotFinite if *non_negative => return Err(CellProblem::Negative),
+                    Number::NotFinite => return Err(CellProblem::NotFinite),
+                    Number::Text if *non_negative => return Err(CellProblem::Negative),
+                    Number::Text => return Err(CellProblem::NotNumber),
+                };
+                grow(values)?;
+                values.push(v);
             }
+            Builder::Auto { values, text, ends } => match parse_number(cell) {
+                Number::Missing | Number::Value(_) => {
+                    let v = match parse_number(cell) {
+                        Number::Value(v) => v,
+                        _ => f64::NAN,
+                    };
+                    grow(values)?;
+                    grow(ends)?;
+                    text.try_reserve(cell.len())
+                        .map_err(|_| CellProblem::OutOfMemory)?;
+                    values.push(v);
+                    text.extend_from_slice(cell);
+                    ends.push(text.len());
+                }
+                Number::NotFinite | Number::Text => {
+                    let mut factor = Builder::new(ColumnKind::Factor);
+                    let mut start = 0;
+                    for &end in ends.iter() {
+                        factor.push(&text[start..end])?;
+                        start = end;
+                    }
+                    factor.push(cell)?;
+                    *self = factor;
+                }
+            },
             Builder::Factor { codes, map, levels } => {
+                grow(codes)?;
                 if is_missing(trim(cell)) {
                     codes.push(MISSING_CODE);
                 } else if let Some(&code) = map.get(cell) {
@@ -568,6 +1113,8 @@ impl Builder {
                         .ok()
                         .filter(|&c| c != MISSING_CODE)
                         .ok_or(CellProblem::TooManyLevels)?;
+                    grow(levels)?;
+                    map.try_reserve(1).map_err(|_| CellProblem::OutOfMemory)?;
                     levels.push(level.to_owned());
                     map.insert(cell.into(), code);
                     codes.push(code);
@@ -719,7 +1266,10 @@ mod tests {
     #[test]
     fn semicolon_delimiter() {
         let (_dir, path) = file("data.csv", b"y;f\n1,5;a,b\n");
-        let options = CsvOptions { delimiter: b';' };
+        let options = CsvOptions {
+            delimiter: b';',
+            ..CsvOptions::default()
+        };
         let frame = Frame::read_csv(&path, &options, None).unwrap();
         // "1,5" is not a number: the Auto column becomes a factor.
         assert_eq!(frame.factor("f").unwrap().levels, ["a,b"]);
@@ -777,10 +1327,17 @@ mod tests {
     }
 
     #[test]
-    fn header_only_is_an_empty_frame() {
-        let frame = read("y,x\n", &[req("y", ColumnKind::Numeric)]).unwrap();
-        assert_eq!(frame.nrows(), 0);
-        assert_eq!(frame.numeric("y").unwrap().len(), 0);
+    fn header_only_is_an_error_naming_the_file() {
+        let err = read("y,x\n", &[req("y", ColumnKind::Numeric)]).unwrap_err();
+        assert!(err.to_string().contains("data.csv: no data rows"), "{err}");
+        let (line, _, message, _) = data_error(Err(err));
+        assert_eq!(line, None);
+        assert_eq!(
+            message,
+            "no data rows: the file has a header but no rows below it"
+        );
+        // Blank lines below the header are no rows either.
+        assert!(read_all("y,x\n\n\r\n").is_err());
     }
 
     #[test]
@@ -948,12 +1505,14 @@ mod tests {
     }
 
     #[test]
-    fn corrupt_gzip_is_an_io_error() {
+    fn corrupt_gzip_is_named_as_gzip() {
         let (_dir, path) = file("data.csv.gz", b"not gzip at all");
-        assert!(matches!(
-            Frame::read_csv(&path, &CsvOptions::default(), None),
-            Err(Error::Io { .. })
-        ));
+        let err = Frame::read_csv(&path, &CsvOptions::default(), None).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("{}: not a valid gzip stream: ", path.display())),
+            "{text}"
+        );
     }
 
     #[test]
@@ -1033,5 +1592,184 @@ mod tests {
         let y = frame.factor("y").unwrap();
         assert!(matches!(y, Cow::Owned(_)));
         assert_eq!(y.levels, ["1"]);
+    }
+}
+
+#[cfg(test)]
+mod guard_tests {
+    use super::*;
+
+    fn read_with(content: &[u8], options: &CsvOptions) -> Result<Frame> {
+        Frame::read_csv_bytes(content, options, None)
+    }
+
+    fn message_and_line(result: Result<Frame>) -> (String, Option<u64>) {
+        match result {
+            Err(Error::Data {
+                location, message, ..
+            }) => (message, location.line),
+            other => panic!("expected a data error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unterminated_quote_is_an_error_at_its_line() {
+        // The quote opened on line 3 never closes: the csv crate alone reads
+        // the rest of the file into that field and returns 2 of 5 rows.
+        let content = b"id,note,y\n1,a,1\n2,\"broken, text,2\n3,c,3\n4,d,4\n5,e,5\n";
+        let (message, line) = message_and_line(read_with(content, &CsvOptions::default()));
+        assert_eq!(line, Some(3));
+        assert!(message.starts_with("unterminated quote"), "{message}");
+    }
+
+    #[test]
+    fn misplaced_quotes_are_errors_at_their_line() {
+        for (content, line) in [
+            (&b"a,b\n1,2\n3,ab\"c\n"[..], 3),
+            (&b"a,b\n1,\"x\"y\n"[..], 2),
+            (&b"a,b\n1,2\n\"x\ny\"z,1\n"[..], 4),
+        ] {
+            let (message, at) = message_and_line(read_with(content, &CsvOptions::default()));
+            assert_eq!(at, Some(line), "{message}");
+            assert!(message.contains("quote"), "{message}");
+        }
+        // Well-formed quoting still reads.
+        let frame = read_with(
+            b"a,b\r\n\"x \"\"y\"\"\",\"1\"\r\n\"\",2\r\n",
+            &CsvOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(frame.factor("a").unwrap().levels, ["x \"y\""]);
+        assert_eq!(frame.numeric("b").unwrap()[..], [1.0, 2.0]);
+    }
+
+    #[test]
+    fn limits_are_errors_not_allocations() {
+        let options = CsvOptions {
+            max_field_bytes: 10,
+            max_record_bytes: 40,
+            max_total_bytes: 100,
+            ..CsvOptions::default()
+        };
+        let (message, line) = message_and_line(read_with(b"a,b\n1,12345678901\n", &options));
+        assert_eq!(line, Some(2));
+        assert!(
+            message.contains("longer than the limit of 10 bytes"),
+            "{message}"
+        );
+        let (message, line) =
+            message_and_line(read_with(b"a,b\n1,2\n\"12345\n67890\n1\",2\n", &options));
+        assert_eq!(line, Some(3), "{message}");
+        let wide = format!("a,b\n1,2\n{}\n", "1,".repeat(30));
+        let (message, line) = message_and_line(read_with(wide.as_bytes(), &options));
+        assert_eq!(line, Some(3));
+        assert!(message.contains("row is longer"), "{message}");
+        let long = format!("a,b\n{}", "1,2\n".repeat(40));
+        let (message, _) = message_and_line(read_with(long.as_bytes(), &options));
+        assert!(
+            message.contains("larger than the limit of 100 bytes"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn endless_input_stops_at_the_limit() {
+        let options = CsvOptions {
+            max_total_bytes: 1 << 20,
+            ..CsvOptions::default()
+        };
+        let zeros = std::io::repeat(0).take(u64::MAX);
+        let err =
+            Frame::read_csv_reader(zeros, Some(Path::new("zero")), &options, None).unwrap_err();
+        assert!(err.to_string().starts_with("zero"), "{err}");
+        let lines = std::io::repeat(b'1').take(u64::MAX);
+        let err = Frame::read_csv_reader(lines, None, &CsvOptions::default(), None).unwrap_err();
+        assert!(err.to_string().contains("limit of 1048576 bytes"), "{err}");
+    }
+
+    #[test]
+    fn huge_header_is_checked_in_linear_time() {
+        let names: Vec<String> = (0..200_000).map(|i| format!("c{i}")).collect();
+        let mut content = names.join(",");
+        content.push_str(",c7\n");
+        let t = std::time::Instant::now();
+        let (message, _) = message_and_line(read_with(content.as_bytes(), &CsvOptions::default()));
+        assert!(message.contains("columns 8 and 200001"), "{message}");
+        assert!(t.elapsed().as_secs_f64() < 5.0);
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn truncated_and_corrupt_gzip_are_named_as_gzip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut body = String::from("a,b,c,d,e,f,g,h\n");
+        for i in 0..5000 {
+            body.push_str(&format!("{i},{i},{i},{i},{i},{i},{i},{i}\n"));
+        }
+        let good = gzip(body.as_bytes());
+        let cases: [(&str, Vec<u8>); 3] = [
+            ("truncated", good[..good.len() / 2].to_vec()),
+            ("no trailer", good[..good.len() - 4].to_vec()),
+            ("flipped", {
+                let mut g = good.clone();
+                let k = g.len() / 2;
+                g[k] ^= 0x55;
+                g[k + 1] ^= 0xAA;
+                g
+            }),
+        ];
+        for (what, bytes) in cases {
+            let path = dir.path().join("data.csv.gz");
+            std::fs::write(&path, &bytes).unwrap();
+            let err = Frame::read_csv(&path, &CsvOptions::default(), None).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.starts_with(&format!("{}: not a valid gzip stream: ", path.display())),
+                "{what}: {text}"
+            );
+        }
+    }
+
+    /// Item 7 of issue 12: a file that changes while it is read must not
+    /// mix two files. A FIFO delivers a different file on each open: the
+    /// frame must come from the first alone.
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_read_once_through_one_handle() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("data.csv");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !matches!(made, Ok(s) if s.success()) {
+            eprintln!("mkfifo unavailable: test skipped");
+            return;
+        }
+        let writer_path = fifo.clone();
+        std::thread::spawn(move || {
+            let first = b"name,y\nAAA,1\nBBB,2\nCCC,3\n";
+            let second = b"name,y\nXXX,7\n";
+            for (k, content) in [&first[..], &second[..]].into_iter().enumerate() {
+                if k > 0 {
+                    // Long after the reader has seen the end of the first file.
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                }
+                let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&writer_path) else {
+                    return;
+                };
+                let _ = f.write_all(content);
+            }
+        });
+        let frame = Frame::read_csv(&fifo, &CsvOptions::default(), None).unwrap();
+        assert_eq!(frame.nrows(), 3);
+        assert_eq!(frame.factor("name").unwrap().levels, ["AAA", "BBB", "CCC"]);
+        assert_eq!(frame.numeric("y").unwrap(), [1.0, 2.0, 3.0]);
+        // Unblock the writer's second open, if it is waiting.
+        let _ = std::fs::File::open(&fifo);
     }
 }

@@ -69,9 +69,16 @@ pub struct FitArgs {
     /// Keep singleton observations.
     #[arg(long)]
     pub keep_singletons: bool,
-    /// Number of threads (default: all cores). Results do not depend on it.
+    /// Number of threads, 1 to 1024 (default: all cores). Results do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Largest input accepted, in bytes after decompression (default 64G);
+    /// suffixes K, M, G (powers of 1024) allowed.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub max_bytes: Option<u64>,
+    /// Longest field accepted, in bytes (default 1M); suffixes K, M, G allowed.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub max_field_bytes: Option<u64>,
     /// Print one JSON object on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -81,11 +88,62 @@ pub struct FitArgs {
     pub save_sample: Option<PathBuf>,
 }
 
+/// Most threads `--threads` accepts.
+pub const MAX_THREADS: usize = 1024;
+
+/// A size in bytes: digits with an optional K, M or G suffix (powers of 1024).
+fn parse_bytes(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.char_indices().last() {
+        Some((k, c)) if c.is_ascii_alphabetic() => (&t[..k], c.to_ascii_uppercase()),
+        _ => (t, 'B'),
+    };
+    let shift = match unit {
+        'B' => 0,
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        _ => return Err(format!("unknown unit '{unit}': use K, M or G")),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("expected a number of bytes such as 100M, found \"{text}\""))?;
+    match n.checked_mul(1u64 << shift) {
+        Some(v) if v > 0 => Ok(v),
+        Some(_) => Err("must be at least 1 byte".to_owned()),
+        None => Err(format!("{text} is too large")),
+    }
+}
+
+/// Checks the numeric options, each with the rule and the value that broke it.
+fn check_options(args: &FitArgs) -> Result<()> {
+    if !(args.tol > 0.0 && args.tol < 1.0) {
+        anyhow::bail!(
+            "--tol must be greater than 0 and less than 1, found {}",
+            args.tol
+        );
+    }
+    if args.max_iter < 1 {
+        anyhow::bail!("--max-iter must be at least 1, found {}", args.max_iter);
+    }
+    if let Some(t) = args.threads {
+        if !(1..=MAX_THREADS).contains(&t) {
+            anyhow::bail!("--threads must be between 1 and {MAX_THREADS}, found {t}");
+        }
+    }
+    Ok(())
+}
+
 pub fn run(args: FitArgs) -> Result<()> {
+    check_options(&args)?;
+    if let Some(path) = &args.save_sample {
+        gravity_model::output::check_output(path, &[&args.data])
+            .with_context(|| format!("--save-sample {}", path.display()))?;
+    }
     let pool = {
         let mut b = rayon::ThreadPoolBuilder::new();
         if let Some(t) = args.threads {
-            b = b.num_threads(t.max(1));
+            b = b.num_threads(t);
         }
         b.build().context("cannot start the thread pool")?
     };
@@ -112,43 +170,54 @@ fn run_inner(args: &FitArgs) -> Result<()> {
     };
     let vcov = VcovSpec::parse(&args.vcov)?;
     let formula = Formula::parse(&args.formula)?;
-    let csv = CsvOptions { delimiter };
-    let header = Frame::read_header(&args.data, &csv)?;
-    formula.check_columns(&header)?;
+    let mut csv = CsvOptions {
+        delimiter,
+        ..CsvOptions::default()
+    };
+    if let Some(n) = args.max_bytes {
+        csv.max_total_bytes = n;
+    }
+    if let Some(n) = args.max_field_bytes {
+        csv.max_field_bytes = usize::try_from(n).unwrap_or(usize::MAX);
+    }
     let response_kind = match estimator {
         Estimator::Ppml => ColumnKind::NonNegative,
         Estimator::Ols => ColumnKind::Numeric,
     };
-    let mut requests = formula.columns(response_kind);
-    let mut extra = |name: &str, kind: ColumnKind, what: &str| -> Result<()> {
-        if !header.iter().any(|h| h == name) {
-            return Err(Error::data(
-                gravity_model::Location::new(Some(args.data.clone()), Some(1), Some(name)),
-                format!("unknown column '{name}' given as {what}"),
-            )
-            .into());
-        }
-        if !requests.iter().any(|r| r.name == name) {
-            requests.push(ColumnRequest {
-                name: name.to_owned(),
-                kind,
-            });
-        }
-        Ok(())
-    };
-    if let Some(w) = &args.weights {
-        extra(w, ColumnKind::Numeric, "--weights")?;
-    }
-    if let Some(o) = &args.offset {
-        extra(o, ColumnKind::Numeric, "--offset")?;
-    }
     let clusters: Vec<String> = vcov.clusters().to_vec();
-    for c in &clusters {
-        for part in c.split('^') {
-            extra(part.trim(), ColumnKind::Factor, "a cluster variable")?;
+    // Header and rows come from one read of the file: the columns to read
+    // are chosen once the header is known.
+    let frame = Frame::read_csv_with(&args.data, &csv, |header| {
+        formula.check_columns(header)?;
+        let mut requests = formula.columns(response_kind);
+        let mut extra = |name: &str, kind: ColumnKind, what: &str| -> gravity_model::Result<()> {
+            if !header.iter().any(|h| h == name) {
+                return Err(Error::data(
+                    gravity_model::Location::new(Some(args.data.clone()), Some(1), Some(name)),
+                    format!("unknown column '{name}' given as {what}"),
+                ));
+            }
+            if !requests.iter().any(|r| r.name == name) {
+                requests.push(ColumnRequest {
+                    name: name.to_owned(),
+                    kind,
+                });
+            }
+            Ok(())
+        };
+        if let Some(w) = &args.weights {
+            extra(w, ColumnKind::Numeric, "--weights")?;
         }
-    }
-    let frame = Frame::read_csv(&args.data, &csv, Some(&requests))?;
+        if let Some(o) = &args.offset {
+            extra(o, ColumnKind::Numeric, "--offset")?;
+        }
+        for c in &clusters {
+            for part in c.split('^') {
+                extra(part.trim(), ColumnKind::Factor, "a cluster variable")?;
+            }
+        }
+        Ok(Some(requests))
+    })?;
     let load_s = t0.elapsed().as_secs_f64();
 
     let options = FitOptions {
@@ -173,7 +242,7 @@ fn run_inner(args: &FitArgs) -> Result<()> {
     let inference_s = t2.elapsed().as_secs_f64();
 
     if let Some(path) = &args.save_sample {
-        write_sample(path, &fitted).with_context(|| format!("cannot write {}", path.display()))?;
+        write_sample(path, &fitted).context("cannot write --save-sample")?;
     }
     for note in fitted.notes.iter().chain(&inference.notes) {
         eprintln!("note: {note}");
@@ -209,16 +278,16 @@ fn run_inner(args: &FitArgs) -> Result<()> {
     Ok(())
 }
 
-fn write_sample(path: &std::path::Path, fit: &gravity_model::Fit) -> std::io::Result<()> {
-    let file = std::fs::File::create(path)?;
-    let mut w = std::io::BufWriter::new(file);
-    writeln!(w, "row,status,fitted")?;
-    let fitted = fit.fitted_by_row();
-    for (i, (s, f)) in fit.sample.status.iter().zip(fitted).enumerate() {
-        match f {
-            Some(v) => writeln!(w, "{},{},{}", i + 1, s.as_str(), v)?,
-            None => writeln!(w, "{},{},", i + 1, s.as_str())?,
+fn write_sample(path: &std::path::Path, fit: &gravity_model::Fit) -> gravity_model::Result<()> {
+    gravity_model::output::write_atomic(path, |w| {
+        writeln!(w, "row,status,fitted")?;
+        let fitted = fit.fitted_by_row();
+        for (i, (s, f)) in fit.sample.status.iter().zip(fitted).enumerate() {
+            match f {
+                Some(v) => writeln!(w, "{},{},{}", i + 1, s.as_str(), v)?,
+                None => writeln!(w, "{},{},", i + 1, s.as_str())?,
+            }
         }
-    }
-    w.flush()
+        Ok(())
+    })
 }

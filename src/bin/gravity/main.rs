@@ -26,7 +26,44 @@ enum Command {
     Simulate(simulate_cmd::SimulateArgs),
 }
 
+/// True if the error (or any error under it) is a closed stdout.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The error and its causes, each said once: a library error that already
+/// quotes its source is not followed by the source again.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
 fn main() -> ExitCode {
+    // A write beyond the file-size limit (`ulimit -f`) must fail with an
+    // error, which leaves the old output in place, not kill the process.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to "ignore" before any thread
+    // starts; no handler code runs.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Fit(args) => fit_cmd::run(args),
@@ -36,12 +73,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // A closed stdout (e.g. `| head`) is not an error.
-            if let Some(io) = e.downcast_ref::<std::io::Error>() {
-                if io.kind() == std::io::ErrorKind::BrokenPipe {
-                    return ExitCode::SUCCESS;
-                }
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
             }
-            eprintln!("gravity: {e:#}");
+            eprintln!("gravity: {}", message(&e));
             ExitCode::from(2)
         }
     }

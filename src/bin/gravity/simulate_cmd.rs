@@ -23,6 +23,20 @@ pub struct SimulateArgs {
 
 pub fn run(args: SimulateArgs) -> Result<()> {
     let scenario = Scenario::from_toml_path(&args.scenario)?;
+    if let Some(dir) = &args.out {
+        if dir.exists() && !dir.is_dir() {
+            anyhow::bail!("--out {}: is not a directory", dir.display());
+        }
+        for name in OUTPUTS {
+            let path = dir.join(name);
+            if dir.is_dir() {
+                let mut inputs = vec![args.scenario.as_path(), scenario.data.as_path()];
+                inputs.extend(scenario.gdp.as_deref());
+                gravity_model::output::check_output(&path, &inputs)
+                    .with_context(|| format!("--out {}", dir.display()))?;
+            }
+        }
+    }
     let bar = if std::io::stderr().is_terminal() && scenario.draws > 0 {
         let b = indicatif::ProgressBar::new(scenario.draws as u64);
         b.set_style(
@@ -187,9 +201,34 @@ fn print_table(out: &mut impl Write, cf: &Counterfactual) -> Result<()> {
     Ok(())
 }
 
+/// The files `--out` writes.
+const OUTPUTS: [&str; 3] = ["countries.csv", "pairs.csv", "imputed.csv"];
+
+/// Writes every file to a temporary beside its target first, then renames
+/// them all: a failure leaves the old files, never a new one beside a cut one.
 fn write_csv(dir: &Path, cf: &Counterfactual) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    let mut w = csv::Writer::from_path(dir.join("countries.csv"))?;
+    let mut staged = gravity_model::output::Staged::new();
+    staged.add(&dir.join(OUTPUTS[0]), |out| {
+        let mut w = csv::Writer::from_writer(out);
+        countries_csv(&mut w, cf).map_err(std::io::Error::other)?;
+        w.flush()
+    })?;
+    staged.add(&dir.join(OUTPUTS[1]), |out| {
+        let mut w = csv::Writer::from_writer(out);
+        pairs_csv(&mut w, cf).map_err(std::io::Error::other)?;
+        w.flush()
+    })?;
+    staged.add(&dir.join(OUTPUTS[2]), |out| {
+        let mut w = csv::Writer::from_writer(out);
+        imputed_csv(&mut w, cf).map_err(std::io::Error::other)?;
+        w.flush()
+    })?;
+    staged.commit()?;
+    Ok(())
+}
+
+fn countries_csv<W: Write>(w: &mut csv::Writer<W>, cf: &Counterfactual) -> csv::Result<()> {
     w.write_record([
         "country",
         "exports_change_partial_pct",
@@ -226,8 +265,10 @@ fn write_csv(dir: &Path, cf: &Counterfactual) -> Result<()> {
             hi,
         ])?;
     }
-    w.flush()?;
-    let mut w = csv::Writer::from_path(dir.join("pairs.csv"))?;
+    Ok(())
+}
+
+fn pairs_csv<W: Write>(w: &mut csv::Writer<W>, cf: &Counterfactual) -> csv::Result<()> {
     w.write_record([
         "exporter",
         "importer",
@@ -248,8 +289,11 @@ fn write_csv(dir: &Path, cf: &Counterfactual) -> Result<()> {
             p.full.to_string(),
         ])?;
     }
-    w.flush()?;
-    let mut w = csv::Writer::from_path(dir.join("imputed.csv"))?;
+    Ok(())
+}
+
+/// Every imputed value with its check against GDP (empty where none).
+fn imputed_csv<W: Write>(w: &mut csv::Writer<W>, cf: &Counterfactual) -> csv::Result<()> {
     w.write_record([
         "kind",
         "exporter",
@@ -275,6 +319,5 @@ fn write_csv(dir: &Path, cf: &Counterfactual) -> Result<()> {
             share,
         ])?;
     }
-    w.flush()?;
     Ok(())
 }

@@ -1,0 +1,63 @@
+//! Entry points of the fuzz targets in `fuzz/` and of the corpus replay in
+//! `tests/fuzz_corpus.rs`: each takes arbitrary bytes, runs one parser, and
+//! renders whatever error comes out. None may panic, abort or hang.
+//!
+//! Not part of the stable API.
+
+use crate::counterfactual::Scenario;
+use crate::data::{ColumnKind, CsvOptions, Frame};
+use crate::formula::Formula;
+
+/// Formula text → [`Formula`]; on success, its columns, its display form
+/// (which must parse again) and a check against a small header.
+pub fn formula(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match Formula::parse(text) {
+        Ok(f) => {
+            let _ = f.columns(ColumnKind::NonNegative);
+            let header: Vec<String> = ["trade", "fta", "exporter", "importer", "year"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            if let Err(e) = f.check_columns(&header) {
+                let _ = e.to_string();
+            }
+            let shown = f.to_string();
+            let _ = Formula::parse(&shown);
+        }
+        Err(e) => {
+            let _ = e.to_string();
+        }
+    }
+}
+
+/// Scenario TOML text → [`Scenario`].
+pub fn scenario(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match Scenario::from_toml_str(text) {
+        Ok(s) => {
+            let _ = format!("{s:?}");
+        }
+        Err(e) => {
+            let _ = e.to_string();
+        }
+    }
+}
+
+/// CSV bytes → [`Frame`], every column as [`ColumnKind::Auto`], with small
+/// limits so that a fuzzer cannot make it slow.
+pub fn csv(data: &[u8]) {
+    let options = CsvOptions::default();
+    match Frame::read_csv_bytes(data, &options, None) {
+        Ok(frame) => {
+            let _ = frame.nrows();
+        }
+        Err(e) => {
+            let _ = e.to_string();
+        }
+    }
+}
