@@ -199,19 +199,7 @@ pub fn ge_data(
     domestic: Domestic,
     impute_covariates: &[String],
 ) -> Result<GeData> {
-    let fe = fit.fixed_effects()?;
-    ge_data_with(
-        frame,
-        &fit.formula,
-        &fit.names,
-        &fit.beta,
-        &fe,
-        keys,
-        year,
-        domestic,
-        impute_covariates,
-        None,
-    )
+    ge_data_with_gdp(frame, fit, keys, year, domestic, impute_covariates, None)
 }
 
 /// As [`ge_data`], with imputed domestic flows checked against (and, for

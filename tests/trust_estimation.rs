@@ -346,15 +346,24 @@ fn separation_formula(frame: &Frame) -> Formula {
     Formula::parse(&text).unwrap()
 }
 
+/// Every separation data set with its formula and its fit with the default
+/// options (the sets a default fit rejects are left out).
+fn separation_fits() -> Vec<(PathBuf, Frame, Formula, gravity_model::Fit)> {
+    separation_fixtures()
+        .into_iter()
+        .filter_map(|path| {
+            let frame = Frame::read_csv(&path, &CsvOptions::default(), None).unwrap();
+            let formula = separation_formula(&frame);
+            let full = fit(&frame, &formula, Estimator::Ppml, &FitOptions::default()).ok()?;
+            Some((path, frame, formula, full))
+        })
+        .collect()
+}
+
 #[test]
 fn item5_relu_non_convergence_is_reported() {
     let mut checked = 0;
-    for path in separation_fixtures() {
-        let frame = Frame::read_csv(&path, &CsvOptions::default(), None).unwrap();
-        let formula = separation_formula(&frame);
-        let Ok(full) = fit(&frame, &formula, Estimator::Ppml, &FitOptions::default()) else {
-            continue;
-        };
+    for (path, frame, formula, full) in separation_fits() {
         if full.sample.dropped.separated_relu == 0 {
             continue;
         }
@@ -420,12 +429,7 @@ fn item5_regressor_separation_without_the_checks_warns() {
     // Every fixture with rows separated by the regressors (ReLU), fitted
     // with the checks off: either an error, or a note that says so.
     let mut warned = 0;
-    for path in separation_fixtures() {
-        let frame = Frame::read_csv(&path, &CsvOptions::default(), None).unwrap();
-        let formula = separation_formula(&frame);
-        let Ok(full) = fit(&frame, &formula, Estimator::Ppml, &FitOptions::default()) else {
-            continue;
-        };
+    for (path, frame, formula, full) in separation_fits() {
         if full.sample.dropped.separated == 0 {
             continue;
         }
