@@ -496,9 +496,9 @@ impl GuardState {
                     self.max_field
                 ),
                 if self.quoting == Quoting::Quoted {
-                    "check for a quote that is never closed, or raise the limit (CsvOptions::max_field_bytes)"
+                    "check for a quote that is never closed, or raise the limit (--max-field-bytes, CsvOptions::max_field_bytes)"
                 } else {
-                    "check the line endings and the delimiter, or raise the limit (CsvOptions::max_field_bytes)"
+                    "check the line endings and the delimiter, or raise the limit (--max-field-bytes, CsvOptions::max_field_bytes)"
                 },
                 if self.quoting == Quoting::Quoted {
                     self.quote_line
