@@ -45,6 +45,23 @@ pub(crate) fn weighted_sum(a: &[f64], w: Option<&[f64]>) -> (f64, f64) {
         .fold((0.0, 0.0), |(s, t), (a, b)| (s + a, t + b))
 }
 
+/// `(Σ w_i a_i², Σ w_i)` in fixed chunks, without a copy of the squares.
+fn weighted_sum_of_squares(a: &[f64], w: Option<&[f64]>) -> (f64, f64) {
+    let parts: Vec<(f64, f64)> = (0..a.len().div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let range = c * CHUNK..((c + 1) * CHUNK).min(a.len());
+            range.fold((0.0, 0.0), |(s, t), i| {
+                let wi = w.map_or(1.0, |w| w[i]);
+                (s + wi * a[i] * a[i], t + wi)
+            })
+        })
+        .collect();
+    parts
+        .iter()
+        .fold((0.0, 0.0), |(s, t), (a, b)| (s + a, t + b))
+}
+
 /// The weighted mean of `a` (0 for an empty or zero-weight column).
 pub(crate) fn weighted_mean(a: &[f64], w: Option<&[f64]>) -> f64 {
     let (s, t) = weighted_sum(a, w);
@@ -139,8 +156,7 @@ impl RegressorScaling {
             }
             let col = &mut x[j * n..(j + 1) * n];
             let rms = |col: &[f64]| {
-                let sq: Vec<f64> = col.iter().map(|v| v * v).collect();
-                let (ss, sw) = weighted_sum(&sq, w);
+                let (ss, sw) = weighted_sum_of_squares(col, w);
                 if sw > 0.0 {
                     (ss / sw).sqrt()
                 } else {

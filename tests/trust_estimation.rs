@@ -43,13 +43,20 @@ fn gravity(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `gravity fit --data DATA --formula F EXTRA…`: (exit code, stdout, stderr).
+fn gravity_fit(data: &Path, formula: &str, extra: &[&str]) -> (i32, String, String) {
+    let data = data.to_str().expect("utf-8 path");
+    let mut args = vec!["fit", "--data", data, "--formula", formula];
+    args.extend_from_slice(extra);
+    gravity(&args)
+}
+
 /// `gravity fit --json` on `data`: the parsed report and stderr.
 fn fit_json(data: &Path, formula: &str, extra: &[&str]) -> (Value, String) {
-    let data = data.to_str().expect("utf-8 path");
-    let mut args = vec!["fit", "--data", data, "--formula", formula, "--json"];
+    let mut args = vec!["--json"];
     args.extend_from_slice(extra);
-    let (code, stdout, stderr) = gravity(&args);
-    assert_eq!(code, 0, "gravity {args:?} failed:\n{stderr}");
+    let (code, stdout, stderr) = gravity_fit(data, formula, &args);
+    assert_eq!(code, 0, "gravity fit {formula} {args:?} failed:\n{stderr}");
     (serde_json::from_str(&stdout).expect("JSON"), stderr)
 }
 
@@ -210,17 +217,8 @@ fn item4_one_cluster_is_an_error_and_few_clusters_warn() {
         }
     }
     std::fs::write(&path, csv).unwrap();
-    let p = path.to_str().unwrap();
     let formula = "y ~ x | exporter + importer";
-    let (code, stdout, stderr) = gravity(&[
-        "fit",
-        "--data",
-        p,
-        "--formula",
-        formula,
-        "--vcov",
-        "cluster:one",
-    ]);
+    let (code, stdout, stderr) = gravity_fit(&path, formula, &["--vcov", "cluster:one"]);
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(stdout.is_empty(), "no table printed: {stdout}");
     assert!(
@@ -255,17 +253,8 @@ fn item4_a_variance_that_is_not_positive_is_reported_not_printed_as_zero() {
         }
     }
     std::fs::write(&path, csv).unwrap();
-    let p = path.to_str().unwrap();
     let formula = "y ~ x | exporter + importer";
-    let (code, stdout, stderr) = gravity(&[
-        "fit",
-        "--data",
-        p,
-        "--formula",
-        formula,
-        "--estimator",
-        "ols",
-    ]);
+    let (code, stdout, stderr) = gravity_fit(&path, formula, &["--estimator", "ols"]);
     assert_eq!(code, 0, "{stderr}");
     let row = stdout
         .lines()
