@@ -114,10 +114,16 @@ pub enum Error {
         /// How to fix it, when we know.
         hint: Option<String>,
     },
-    /// A model that cannot be estimated as specified (no observations left,
-    /// every regressor collinear, an invalid option value).
-    #[error("{0}")]
-    Model(String),
+    /// A model that cannot be estimated or solved as specified (no
+    /// observations left, an outcome that is zero everywhere, an invalid
+    /// option value, an inconsistent world); `kind` says which.
+    #[error("{message}")]
+    Model {
+        /// What went wrong, to match on.
+        kind: ErrorKind,
+        /// The message, naming the value found.
+        message: String,
+    },
     /// An invalid counterfactual scenario; `key` names the offending key.
     #[error("scenario: {key}: {message}")]
     Scenario {
@@ -128,8 +134,13 @@ pub enum Error {
     },
     /// A numerical failure that is not the user's fault and not a bug
     /// (e.g. a singular matrix after all checks).
-    #[error("numerical failure: {0}")]
-    Numerical(String),
+    #[error("numerical failure: {message}")]
+    Numerical {
+        /// What went wrong, to match on.
+        kind: ErrorKind,
+        /// The message.
+        message: String,
+    },
     /// An iterative solver (e.g. the general-equilibrium fixed point) hit its
     /// iteration limit before meeting its tolerance; the result is discarded.
     #[error("{solver} did not converge in {iterations} iterations (residual {residual:e})")]
@@ -146,7 +157,85 @@ pub enum Error {
     Bug(String),
 }
 
+/// What kind of failure an [`Error`] is, for a caller that handles some
+/// failures and reports the rest: [`Error::kind`] gives it for every error.
+///
+/// ```
+/// use gravity_model::{fit, Column, ErrorKind, Estimator, FitOptions, Formula, Frame};
+/// let frame = Frame::from_columns(vec![
+///     ("y".into(), Column::Numeric(vec![0.0, 0.0, 0.0])),
+///     ("x".into(), Column::Numeric(vec![1.0, 2.0, 3.0])),
+/// ])?;
+/// let formula = Formula::parse("y ~ x")?;
+/// let err = fit(&frame, &formula, Estimator::Ppml, &FitOptions::default()).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::ZeroOutcome);
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A file could not be opened, read or written ([`Error::Io`]).
+    Io,
+    /// Malformed input data: a cell, a row, a header ([`Error::Data`]).
+    InvalidData,
+    /// A formula that does not parse or names a column that does not exist
+    /// ([`Error::Formula`]).
+    Formula,
+    /// An invalid counterfactual scenario ([`Error::Scenario`]).
+    Scenario,
+    /// An option value out of its range or not recognised (a tolerance, a
+    /// vcov type, a small-sample preset, a quantile).
+    InvalidOption,
+    /// A column the operation needs is missing or of the wrong type.
+    UnknownColumn,
+    /// No observations are left to estimate on.
+    EmptySample,
+    /// The outcome is zero in every observation: PPML has no solution.
+    ZeroOutcome,
+    /// Clustered standard errors with fewer than two clusters.
+    TooFewClusters,
+    /// A regressor that had to be kept was collinear (e.g. in a bootstrap
+    /// draw).
+    Collinear,
+    /// General-equilibrium inputs that are inconsistent (sizes, signs, σ, a
+    /// country that cannot trade).
+    InvalidWorld,
+    /// A matrix that must be positive definite is not.
+    NotPositiveDefinite,
+    /// An iteration diverged: values overflowed or became non-finite.
+    Diverged,
+    /// A result that would be non-finite (NaN or infinite) is refused.
+    NonFinite,
+    /// An iterative solver stopped at its limit before its tolerance.
+    NoConvergence,
+    /// An internal invariant failed: a bug in gravity-model.
+    Bug,
+}
+
 impl Error {
+    /// A model error of `kind` (displayed as the message alone).
+    pub fn model(kind: ErrorKind, message: String) -> Self {
+        Error::Model { kind, message }
+    }
+
+    /// A numerical error of `kind` (displayed after `numerical failure: `).
+    pub fn numerical(kind: ErrorKind, message: String) -> Self {
+        Error::Numerical { kind, message }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Data { .. } => ErrorKind::InvalidData,
+            Error::Formula { .. } => ErrorKind::Formula,
+            Error::Scenario { .. } => ErrorKind::Scenario,
+            Error::Model { kind, .. } | Error::Numerical { kind, .. } => *kind,
+            Error::NoConvergence { .. } => ErrorKind::NoConvergence,
+            Error::Bug(_) => ErrorKind::Bug,
+        }
+    }
+
     /// A data error at `location` with a message and no hint.
     pub fn data(location: Location, message: impl Into<String>) -> Self {
         Error::Data {

@@ -2,7 +2,7 @@
 
 use crate::data::Frame;
 use crate::design::{self, Design, DesignSpec};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fixed_effects::FeDim;
 use crate::formula::Formula;
 use crate::sample::{RowStatus, SampleReport};
@@ -297,10 +297,13 @@ pub(crate) fn fit_design(
     };
     let mut notes = Vec::new();
     if estimator == Estimator::Ppml && d.n() > 0 && d.y.iter().all(|&y| y == 0.0) {
-        return Err(Error::Model(format!(
-            "the outcome '{}' is zero in every observation: PPML has no solution",
-            formula.response.name
-        )));
+        return Err(Error::model(
+            ErrorKind::ZeroOutcome,
+            format!(
+                "the outcome '{}' is zero in every observation: PPML has no solution",
+                formula.response.name
+            ),
+        ));
     }
     let mut d = separation::prune(d, options.drop_singletons, sep);
     let mut relu_iterations = 0;
@@ -335,13 +338,14 @@ pub(crate) fn fit_design(
         }
     }
     if d.n() == 0 {
-        return Err(Error::Model(
+        return Err(Error::model(ErrorKind::EmptySample,
             "no observations left after dropping missing values, singletons and separated observations"
                 .into(),
         ));
     }
     if estimator == Estimator::Ppml && d.y.iter().all(|&y| y == 0.0) {
-        return Err(Error::Model(
+        return Err(Error::model(
+            ErrorKind::ZeroOutcome,
             "the outcome is zero in every observation: PPML has no solution".into(),
         ));
     }
@@ -456,9 +460,10 @@ impl Fit {
             let col = match frame.column(name) {
                 Some(crate::data::Column::Numeric(v)) => v,
                 _ => {
-                    return Err(Error::Model(format!(
-                        "cannot predict: column '{name}' is missing or not numeric"
-                    )))
+                    return Err(Error::model(
+                        ErrorKind::UnknownColumn,
+                        format!("cannot predict: column '{name}' is missing or not numeric"),
+                    ))
                 }
             };
             for (o, v) in out.iter_mut().zip(col) {
@@ -480,9 +485,10 @@ impl Fit {
                     Some(crate::data::Column::Numeric(v)) => Ok(std::borrow::Cow::Owned(
                         crate::data::Factor::from_numeric(v),
                     )),
-                    None => Err(Error::Model(format!(
-                        "cannot predict: column '{nm}' is missing"
-                    ))),
+                    None => Err(Error::model(
+                        ErrorKind::UnknownColumn,
+                        format!("cannot predict: column '{nm}' is missing"),
+                    )),
                 })
                 .collect::<Result<_>>()?;
             let refs: Vec<&crate::data::Factor> = factors.iter().map(|f| f.as_ref()).collect();
@@ -511,9 +517,10 @@ impl Fit {
             let col = match frame.column(name) {
                 Some(crate::data::Column::Numeric(v)) => v,
                 _ => {
-                    return Err(Error::Model(format!(
-                        "cannot predict: offset column '{name}' is missing or not numeric"
-                    )))
+                    return Err(Error::model(
+                        ErrorKind::UnknownColumn,
+                        format!("cannot predict: offset column '{name}' is missing or not numeric"),
+                    ))
                 }
             };
             for (o, v) in out.iter_mut().zip(col) {

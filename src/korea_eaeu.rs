@@ -10,7 +10,7 @@
 //! SVG chart.
 
 use crate::data::{Column, Frame};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fit::Fit;
 use crate::vcov::Inference;
 use serde::Serialize;
@@ -55,18 +55,20 @@ pub struct SeriesRow {
 fn factor_text<'f>(frame: &'f Frame, name: &str) -> Result<(&'f [u32], &'f [String])> {
     match frame.column(name) {
         Some(Column::Factor(f)) => Ok((&f.codes, &f.levels)),
-        _ => Err(Error::Model(format!(
-            "the panel needs a text column '{name}' (ISO3 codes)"
-        ))),
+        _ => Err(Error::model(
+            ErrorKind::UnknownColumn,
+            format!("the panel needs a text column '{name}' (ISO3 codes)"),
+        )),
     }
 }
 
 fn numeric_col<'f>(frame: &'f Frame, name: &str) -> Result<&'f [f64]> {
     match frame.column(name) {
         Some(Column::Numeric(v)) => Ok(v),
-        _ => Err(Error::Model(format!(
-            "the panel needs a numeric column '{name}'"
-        ))),
+        _ => Err(Error::model(
+            ErrorKind::UnknownColumn,
+            format!("the panel needs a numeric column '{name}'"),
+        )),
     }
 }
 
@@ -89,9 +91,12 @@ pub fn series(
     let year = numeric_col(frame, "year")?;
     let trade = numeric_col(frame, "trade")?;
     let goods = numeric_col(frame, "trade_goods")?;
-    let fta = inference
-        .coef("fta")
-        .ok_or_else(|| Error::Model("the model has no coefficient 'fta'".into()))?;
+    let fta = inference.coef("fta").ok_or_else(|| {
+        Error::model(
+            ErrorKind::UnknownColumn,
+            "the model has no coefficient 'fta'".into(),
+        )
+    })?;
     let z = 1.959963984540054;
     let (m, lo, hi) = (
         fta.estimate.exp(),
@@ -217,9 +222,17 @@ pub fn plot_svg(
     use plotters::prelude::*;
     let totals = totals_billions(rows);
     if totals.is_empty() {
-        return Err(Error::Model("no Korea–EAEU rows to plot".into()));
+        return Err(Error::model(
+            ErrorKind::EmptySample,
+            "no Korea–EAEU rows to plot".into(),
+        ));
     }
-    let plot_err = |e: String| Error::Numerical(format!("cannot draw {}: {e}", path.display()));
+    let plot_err = |e: String| {
+        Error::numerical(
+            ErrorKind::Io,
+            format!("cannot draw {}: {e}", path.display()),
+        )
+    };
     let (y0, y1) = (totals[0].0, totals[totals.len() - 1].0);
     let top = totals
         .iter()
@@ -434,7 +447,8 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         &fit_opts,
     )?;
     if !main.info.converged {
-        return Err(Error::Numerical(
+        return Err(Error::numerical(
+            ErrorKind::NoConvergence,
             "the gravity model did not converge".into(),
         ));
     }

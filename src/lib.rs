@@ -24,7 +24,7 @@ pub mod panel;
 mod text;
 
 pub use data::{Column, ColumnKind, ColumnRequest, CsvOptions, Factor, Frame};
-pub use error::{Error, Location, Result};
+pub use error::{Error, ErrorKind, Location, Result};
 pub use formula::{FixedEffect, Formula, Term};
 
 pub mod design;

@@ -1,7 +1,7 @@
 //! ESTIMATE: the small `p × p` algebra on nalgebra, and the two `n`-length
 //! reductions that feed it (`X̃'WX̃`, `X̃'Wz̃`).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
@@ -139,7 +139,10 @@ pub(crate) fn collinear_columns(a: &DMatrix<f64>, raw_diag: &[f64], tol: f64) ->
 /// Solves `A x = b` for symmetric positive-definite `A` (Cholesky).
 pub(crate) fn solve_spd(a: &DMatrix<f64>, b: &DVector<f64>) -> Result<DVector<f64>> {
     let chol = a.clone().cholesky().ok_or_else(|| {
-        Error::Numerical("the cross-product matrix X'WX is not positive definite".into())
+        Error::numerical(
+            ErrorKind::NotPositiveDefinite,
+            "the cross-product matrix X'WX is not positive definite".into(),
+        )
     })?;
     Ok(chol.solve(b))
 }
@@ -147,7 +150,10 @@ pub(crate) fn solve_spd(a: &DMatrix<f64>, b: &DVector<f64>) -> Result<DVector<f6
 /// Inverse of a symmetric positive-definite matrix (Cholesky).
 pub(crate) fn inv_spd(a: &DMatrix<f64>) -> Result<DMatrix<f64>> {
     let chol = a.clone().cholesky().ok_or_else(|| {
-        Error::Numerical("the cross-product matrix X'WX is not positive definite".into())
+        Error::numerical(
+            ErrorKind::NotPositiveDefinite,
+            "the cross-product matrix X'WX is not positive definite".into(),
+        )
     })?;
     Ok(chol.inverse())
 }

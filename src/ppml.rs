@@ -26,7 +26,7 @@
 
 use crate::design::Design;
 use crate::design::INTERCEPT;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fit::{Estimate, Estimator, Fit, FitInfo, FitOptions, Termination};
 use crate::fixed_effects::{CoefJob, Coefficients, DemeanParams, Layout, NormalEquations};
 use crate::formula::Formula;
@@ -128,9 +128,12 @@ pub(crate) fn estimate(
     // two. Everything below runs on that scale; the end maps it back.
     let y_scale = scaling::weighted_mean(&d.y, pw.as_deref());
     if !(y_scale.is_finite() && y_scale > 0.0) {
-        return Err(Error::Model(format!(
-            "the weighted mean of the outcome is {y_scale}: PPML needs a positive, finite mean"
-        )));
+        return Err(Error::model(
+            ErrorKind::InvalidData,
+            format!(
+                "the weighted mean of the outcome is {y_scale}: PPML needs a positive, finite mean"
+            ),
+        ));
     }
     d.y.par_iter_mut().for_each(|y| *y /= y_scale);
     let has_fe = !d.fe.is_empty();
@@ -362,10 +365,13 @@ pub(crate) fn estimate(
     }
     let converged = termination == Termination::Converged;
     if termination == Termination::Diverged {
-        return Err(Error::Numerical(format!(
-            "PPML diverged after {iterations} iterations (fitted means overflow): \
+        return Err(Error::numerical(
+            ErrorKind::Diverged,
+            format!(
+                "PPML diverged after {iterations} iterations (fitted means overflow): \
              the data may be separated in a way the checks did not catch"
-        )));
+            ),
+        ));
     }
 
     // Back to the data's units: μ, the weights and the score residuals scale

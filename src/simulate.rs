@@ -21,7 +21,7 @@
 
 use crate::data::{Column, Factor, Frame, MISSING_CODE};
 use crate::design::interact;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fit::{Estimator, Fit, FitOptions};
 use crate::formula::Formula;
 use serde::Serialize;
@@ -644,7 +644,8 @@ fn ge_data_with(
         let f2 = Formula::parse(&text)?;
         let second = crate::fit::fit(&pf, &f2, Estimator::Ppml, &FitOptions::default())?;
         if !second.info.converged {
-            return Err(Error::Numerical(
+            return Err(Error::numerical(
+                ErrorKind::NoConvergence,
                 "the second-stage PPML for missing pair effects did not converge".into(),
             ));
         }
@@ -970,7 +971,8 @@ fn fixed_effects_at(
     };
     let fit = crate::fit::fit(&f, &formula, Estimator::Ppml, &options)?;
     if !fit.info.converged {
-        return Err(Error::Numerical(
+        return Err(Error::numerical(
+            ErrorKind::NoConvergence,
             "the fixed effects of a bootstrap draw did not converge".into(),
         ));
     }
@@ -1047,7 +1049,10 @@ fn pair_bootstrap(
                 };
                 let fit_b = crate::fit::fit(&f, &baseline.formula, Estimator::Ppml, &options)?;
                 if !fit_b.info.converged {
-                    return Err(Error::Numerical("bootstrap fit did not converge".into()));
+                    return Err(Error::numerical(
+                        ErrorKind::NoConvergence,
+                        "bootstrap fit did not converge".into(),
+                    ));
                 }
                 let data_b = if calibrated {
                     None
@@ -1080,10 +1085,10 @@ fn pair_bootstrap(
                         .iter()
                         .position(|(name, _)| *name == s.variable)
                         .ok_or_else(|| {
-                            Error::Numerical(format!(
-                                "'{}' dropped in a bootstrap draw",
-                                s.variable
-                            ))
+                            Error::numerical(
+                                ErrorKind::Collinear,
+                                format!("'{}' dropped in a bootstrap draw", s.variable),
+                            )
                         })?;
                     if let Some(c) = s.coefficient {
                         beta_b[idx] = c;
@@ -1166,7 +1171,8 @@ pub fn simulate_with_progress(
     };
     let baseline = crate::fit::fit(&frame, &formula, Estimator::Ppml, &options)?;
     if !baseline.info.converged {
-        return Err(Error::Numerical(
+        return Err(Error::numerical(
+            ErrorKind::NoConvergence,
             "the baseline estimation did not converge; no counterfactual is computed".into(),
         ));
     }
@@ -1367,7 +1373,8 @@ pub fn simulate_with_fit(
         let m = random.len();
         let v = nalgebra::DMatrix::from_fn(m, m, |a, b| inference.vcov[(random[a], random[b])]);
         let chol = v.clone().cholesky().ok_or_else(|| {
-            Error::Numerical(
+            Error::numerical(
+                ErrorKind::NotPositiveDefinite,
                 "the covariance of the policy coefficients is not positive definite".into(),
             )
         })?;
@@ -1489,9 +1496,12 @@ fn check_finite(
         if v.is_finite() {
             Ok(())
         } else {
-            Err(Error::Numerical(format!(
+            Err(Error::numerical(
+                ErrorKind::NonFinite,
+                format!(
                 "{what} is {v}: no counterfactual is reported (check sigma, the shock and the data)"
-            )))
+            ),
+            ))
         }
     };
     for c in countries {

@@ -1,7 +1,7 @@
 //! Checks of option values before any work is done, each error giving the
 //! rule and the value that broke it.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fit::FitOptions;
 
 impl FitOptions {
@@ -23,16 +23,17 @@ impl FitOptions {
             ("collinearity_tol", self.collinearity_tol),
         ] {
             if !unit(value) {
-                return Err(Error::Model(format!(
-                    "{name} must be greater than 0 and less than 1, found {value}"
-                )));
+                return Err(Error::model(
+                    ErrorKind::InvalidOption,
+                    format!("{name} must be greater than 0 and less than 1, found {value}"),
+                ));
             }
         }
         if self.max_iter < 1 {
-            return Err(Error::Model(format!(
-                "max_iter must be at least 1, found {}",
-                self.max_iter
-            )));
+            return Err(Error::model(
+                ErrorKind::InvalidOption,
+                format!("max_iter must be at least 1, found {}", self.max_iter),
+            ));
         }
         Ok(())
     }

@@ -226,6 +226,6 @@ fn fit_options_are_validated_by_the_library() {
         },
     ] {
         let err = fit(&frame, &formula, Estimator::Ppml, &options).unwrap_err();
-        assert!(matches!(err, gravity_model::Error::Model(_)), "{err}");
+        assert_eq!(err.kind(), gravity_model::ErrorKind::InvalidOption, "{err}");
     }
 }

@@ -1,7 +1,7 @@
 //! Baseline (and conditional) multilateral resistances by iterative scaling.
 
 use super::world::World;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// Solver parameters shared by every GE solver.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,19 +70,22 @@ impl Default for GeParams {
 impl GeParams {
     pub(crate) fn check(&self) -> Result<()> {
         if !(self.tol.is_finite() && self.tol > 0.0) {
-            return Err(Error::Model(format!(
-                "tolerance must be positive, found {}",
-                self.tol
-            )));
+            return Err(Error::model(
+                ErrorKind::InvalidOption,
+                format!("tolerance must be positive, found {}", self.tol),
+            ));
         }
         if self.max_iter == 0 {
-            return Err(Error::Model("max_iter must be at least 1, found 0".into()));
+            return Err(Error::model(
+                ErrorKind::InvalidOption,
+                "max_iter must be at least 1, found 0".into(),
+            ));
         }
         if !(self.damping > 0.0 && self.damping <= 1.0) {
-            return Err(Error::Model(format!(
-                "damping must be in (0, 1], found {}",
-                self.damping
-            )));
+            return Err(Error::model(
+                ErrorKind::InvalidOption,
+                format!("damping must be in (0, 1], found {}", self.damping),
+            ));
         }
         Ok(())
     }
@@ -203,9 +206,10 @@ pub(crate) fn solve_mr(
                 residual = f64::max(residual, (row[i] * a[i] / y - 1.0).abs());
             }
             if !residual.is_finite() {
-                return Err(Error::Numerical(format!(
-                    "multilateral resistances became non-finite at iteration {iter}"
-                )));
+                return Err(Error::numerical(
+                    ErrorKind::Diverged,
+                    format!("multilateral resistances became non-finite at iteration {iter}"),
+                ));
             }
         }
         if iter > 0 && residual <= params.tol {

@@ -2,7 +2,7 @@
 
 use super::baseline::{GeInfo, GeParams, Resistances};
 use super::world::{check_phi, World};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// The full-GE counterfactual equilibrium.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,9 +90,10 @@ pub fn solve_full(
     for iter in 1..=params.max_iter {
         residual = eval(&p, &mut a_cf, &mut y_cf, &mut e_cf, &mut pc, &mut d);
         if !residual.is_finite() {
-            return Err(Error::Numerical(format!(
-                "full GE prices became non-finite at iteration {iter}"
-            )));
+            return Err(Error::numerical(
+                ErrorKind::Diverged,
+                format!("full GE prices became non-finite at iteration {iter}"),
+            ));
         }
         if residual <= params.tol {
             // normalise P'_r = 1 (baseline P_r = 1): scaling p by c scales

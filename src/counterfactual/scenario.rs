@@ -17,7 +17,7 @@
 //! between = ["CAN", "MEX", "USA"]
 //! ```
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -566,19 +566,23 @@ impl Shock {
 /// change in the linear predictor of the gravity equation.
 pub fn shift_phi(phi: &[f64], n: usize, pairs: &[(usize, usize)], delta: f64) -> Result<Vec<f64>> {
     if phi.len() != n * n {
-        return Err(Error::Model(format!(
-            "cost matrix phi must have {} entries, found {}",
-            n * n,
-            phi.len()
-        )));
+        return Err(Error::model(
+            ErrorKind::InvalidWorld,
+            format!(
+                "cost matrix phi must have {} entries, found {}",
+                n * n,
+                phi.len()
+            ),
+        ));
     }
     let mut out = phi.to_vec();
     let factor = delta.exp();
     for &(i, j) in pairs {
         if i >= n || j >= n {
-            return Err(Error::Model(format!(
-                "pair ({i}, {j}) out of range for {n} countries"
-            )));
+            return Err(Error::model(
+                ErrorKind::InvalidWorld,
+                format!("pair ({i}, {j}) out of range for {n} countries"),
+            ));
         }
         out[i * n + j] *= factor;
     }

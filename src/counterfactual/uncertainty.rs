@@ -1,7 +1,7 @@
 //! Monte Carlo uncertainty: coefficient draws, parallel evaluation and
 //! percentile intervals, identical on any number of threads.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use nalgebra::DMatrix;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -23,14 +23,18 @@ pub fn draw_coefficients(
 ) -> Result<Vec<Vec<f64>>> {
     let k = beta.len();
     if vcov.nrows() != k || vcov.ncols() != k {
-        return Err(Error::Model(format!(
-            "vcov must be {k}×{k} to match the coefficients, found {}×{}",
-            vcov.nrows(),
-            vcov.ncols()
-        )));
+        return Err(Error::model(
+            ErrorKind::InvalidOption,
+            format!(
+                "vcov must be {k}×{k} to match the coefficients, found {}×{}",
+                vcov.nrows(),
+                vcov.ncols()
+            ),
+        ));
     }
     if beta.iter().chain(vcov.iter()).any(|v| !v.is_finite()) {
-        return Err(Error::Model(
+        return Err(Error::model(
+            ErrorKind::NonFinite,
             "coefficients and vcov must be finite to draw from them".into(),
         ));
     }
@@ -39,7 +43,10 @@ pub fn draw_coefficients(
     let sub = DMatrix::from_fn(m, m, |a, b| vcov[(free[a], free[b])]);
     let l = nalgebra::Cholesky::new(sub)
         .ok_or_else(|| {
-            Error::Numerical("vcov is not positive definite; cannot draw coefficients".into())
+            Error::numerical(
+                ErrorKind::NotPositiveDefinite,
+                "vcov is not positive definite; cannot draw coefficients".into(),
+            )
         })?
         .l();
     let mut rng = StdRng::seed_from_u64(seed);
@@ -92,15 +99,20 @@ where
 /// Non-finite values are an error.
 pub fn quantile(values: &[f64], q: f64) -> Result<f64> {
     if values.is_empty() {
-        return Err(Error::Model("cannot take a quantile of no values".into()));
+        return Err(Error::model(
+            ErrorKind::InvalidOption,
+            "cannot take a quantile of no values".into(),
+        ));
     }
     if !(0.0..=1.0).contains(&q) {
-        return Err(Error::Model(format!(
-            "quantile must be in [0, 1], found {q}"
-        )));
+        return Err(Error::model(
+            ErrorKind::InvalidOption,
+            format!("quantile must be in [0, 1], found {q}"),
+        ));
     }
     if values.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Numerical(
+        return Err(Error::numerical(
+            ErrorKind::NonFinite,
             "cannot take a quantile of non-finite values".into(),
         ));
     }

@@ -1,7 +1,7 @@
 //! The baseline world: countries, trade costs `phi = t^(1-σ)`, output and
 //! expenditure.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// A structural-gravity world of `N` countries.
 ///
@@ -38,11 +38,14 @@ impl World {
     ) -> Result<World> {
         let n = countries.len();
         if trade.len() != n * n {
-            return Err(Error::Model(format!(
-                "trade matrix must have {} entries for {n} countries, found {}",
-                n * n,
-                trade.len()
-            )));
+            return Err(Error::model(
+                ErrorKind::InvalidWorld,
+                format!(
+                    "trade matrix must have {} entries for {n} countries, found {}",
+                    n * n,
+                    trade.len()
+                ),
+            ));
         }
         let mut output = vec![0.0; n];
         let mut expenditure = vec![0.0; n];
@@ -50,10 +53,13 @@ impl World {
             for j in 0..n {
                 let x = trade[i * n + j];
                 if !x.is_finite() || x < 0.0 {
-                    return Err(Error::Model(format!(
-                        "trade flow {} -> {} must be a finite non-negative number, found {x}",
-                        countries[i], countries[j]
-                    )));
+                    return Err(Error::model(
+                        ErrorKind::InvalidWorld,
+                        format!(
+                            "trade flow {} -> {} must be a finite non-negative number, found {x}",
+                            countries[i], countries[j]
+                        ),
+                    ));
                 }
                 output[i] += x;
                 expenditure[j] += x;
@@ -99,26 +105,35 @@ impl World {
     pub fn validate(&self) -> Result<()> {
         let n = self.n();
         if n == 0 {
-            return Err(Error::Model("world has no countries".into()));
+            return Err(Error::model(
+                ErrorKind::InvalidWorld,
+                "world has no countries".into(),
+            ));
         }
         if !(self.sigma.is_finite() && self.sigma > 1.0) {
-            return Err(Error::Model(format!(
-                "sigma must be greater than 1, found {}",
-                self.sigma
-            )));
+            return Err(Error::model(
+                ErrorKind::InvalidWorld,
+                format!("sigma must be greater than 1, found {}", self.sigma),
+            ));
         }
         if self.reference >= n {
-            return Err(Error::Model(format!(
-                "reference country index {} out of range for {n} countries",
-                self.reference
-            )));
+            return Err(Error::model(
+                ErrorKind::InvalidWorld,
+                format!(
+                    "reference country index {} out of range for {n} countries",
+                    self.reference
+                ),
+            ));
         }
         if self.output.len() != n || self.expenditure.len() != n {
-            return Err(Error::Model(format!(
-                "output and expenditure must have {n} entries, found {} and {}",
-                self.output.len(),
-                self.expenditure.len()
-            )));
+            return Err(Error::model(
+                ErrorKind::InvalidWorld,
+                format!(
+                    "output and expenditure must have {n} entries, found {} and {}",
+                    self.output.len(),
+                    self.expenditure.len()
+                ),
+            ));
         }
         check_phi(&self.countries, &self.phi)?;
         for i in 0..n {
@@ -127,19 +142,23 @@ impl World {
                 ("expenditure", self.expenditure[i]),
             ] {
                 if !(v.is_finite() && v > 0.0) {
-                    return Err(Error::Model(format!(
-                        "{what} of {} must be positive, found {v}",
-                        self.countries[i]
-                    )));
+                    return Err(Error::model(
+                        ErrorKind::InvalidWorld,
+                        format!(
+                            "{what} of {} must be positive, found {v}",
+                            self.countries[i]
+                        ),
+                    ));
                 }
             }
         }
         let y = self.world_output();
         let e: f64 = self.expenditure.iter().sum();
         if (y - e).abs() > 1e-9 * y {
-            return Err(Error::Model(format!(
-                "world output {y} and world expenditure {e} differ"
-            )));
+            return Err(Error::model(
+                ErrorKind::InvalidWorld,
+                format!("world output {y} and world expenditure {e} differ"),
+            ));
         }
         Ok(())
     }
@@ -150,32 +169,44 @@ impl World {
 pub(crate) fn check_phi(countries: &[String], phi: &[f64]) -> Result<()> {
     let n = countries.len();
     if phi.len() != n * n {
-        return Err(Error::Model(format!(
-            "cost matrix phi must have {} entries for {n} countries, found {}",
-            n * n,
-            phi.len()
-        )));
+        return Err(Error::model(
+            ErrorKind::InvalidWorld,
+            format!(
+                "cost matrix phi must have {} entries for {n} countries, found {}",
+                n * n,
+                phi.len()
+            ),
+        ));
     }
     if let Some(k) = phi.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-        return Err(Error::Model(format!(
-            "phi {} -> {} must be finite and non-negative, found {}",
-            countries[k / n],
-            countries[k % n],
-            phi[k]
-        )));
+        return Err(Error::model(
+            ErrorKind::InvalidWorld,
+            format!(
+                "phi {} -> {} must be finite and non-negative, found {}",
+                countries[k / n],
+                countries[k % n],
+                phi[k]
+            ),
+        ));
     }
     for i in 0..n {
         if (0..n).all(|j| phi[i * n + j] == 0.0) {
-            return Err(Error::Model(format!(
-                "{} cannot sell anywhere: every phi in its row is zero",
-                countries[i]
-            )));
+            return Err(Error::model(
+                ErrorKind::InvalidWorld,
+                format!(
+                    "{} cannot sell anywhere: every phi in its row is zero",
+                    countries[i]
+                ),
+            ));
         }
         if (0..n).all(|k| phi[k * n + i] == 0.0) {
-            return Err(Error::Model(format!(
-                "{} cannot buy from anywhere: every phi in its column is zero",
-                countries[i]
-            )));
+            return Err(Error::model(
+                ErrorKind::InvalidWorld,
+                format!(
+                    "{} cannot buy from anywhere: every phi in its column is zero",
+                    countries[i]
+                ),
+            ));
         }
     }
     Ok(())

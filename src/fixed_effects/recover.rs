@@ -16,7 +16,7 @@
 //! solutions — the sums, and so fitted values and predictions, are unique.
 
 use super::FeDim;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use serde::Serialize;
 
 /// The estimated coefficients of one fixed-effect dimension.
@@ -136,7 +136,7 @@ pub(crate) fn recover(dims: &[FeDim], s: &[f64]) -> Result<FixedEffectEstimates>
         }
     }
     if max_error > 1e-6 * scale {
-        return Err(Error::Numerical(format!(
+        return Err(Error::numerical(ErrorKind::NoConvergence, format!(
             "fixed-effect recovery did not converge in {max_sweeps} sweeps (max error {max_error:e})"
         )));
     }

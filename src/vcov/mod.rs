@@ -8,7 +8,7 @@
 //! small-sample correction of the chosen [`SmallSample`] preset.
 
 use crate::design::interact;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fit::{Estimator, Fit};
 use crate::fixed_effects::{is_nested, FeDim};
 use crate::linalg;
@@ -54,16 +54,18 @@ impl VcovSpec {
                 .filter(|v| !v.is_empty())
                 .collect();
             if vars.is_empty() {
-                return Err(Error::Model(
+                return Err(Error::model(
+                    ErrorKind::InvalidOption,
                     "vcov 'cluster:' needs at least one variable, e.g. cluster:exporter^importer"
                         .into(),
                 ));
             }
             return Ok(VcovSpec::Cluster(vars));
         }
-        Err(Error::Model(format!(
-            "unknown vcov '{s}': expected iid, hetero or cluster:VAR[,VAR]"
-        )))
+        Err(Error::model(
+            ErrorKind::InvalidOption,
+            format!("unknown vcov '{s}': expected iid, hetero or cluster:VAR[,VAR]"),
+        ))
     }
 
     /// The cluster variables (empty unless clustered).
@@ -112,9 +114,10 @@ impl SmallSample {
         match s.trim() {
             "fixest" => Ok(SmallSample::Fixest),
             "ppmlhdfe" => Ok(SmallSample::Ppmlhdfe),
-            other => Err(Error::Model(format!(
-                "unknown small-sample preset '{other}': expected fixest or ppmlhdfe"
-            ))),
+            other => Err(Error::model(
+                ErrorKind::InvalidOption,
+                format!("unknown small-sample preset '{other}': expected fixest or ppmlhdfe"),
+            )),
         }
     }
 }
@@ -341,10 +344,13 @@ impl Fit {
                 let gs: Vec<usize> = clusters.iter().map(|d| d.n_levels()).collect();
                 for (name, &g) in spec.clusters().iter().zip(&gs) {
                     if g < 2 {
-                        return Err(Error::Model(format!(
-                            "clustered standard errors need at least 2 clusters; \
+                        return Err(Error::model(
+                            ErrorKind::TooFewClusters,
+                            format!(
+                                "clustered standard errors need at least 2 clusters; \
                              '{name}' has {g} in the estimation sample"
-                        )));
+                            ),
+                        ));
                     }
                     if g < FEW_CLUSTERS {
                         notes.push(format!(
@@ -469,7 +475,7 @@ impl Fit {
         if let Some(d) = c.fe.iter().find(|d| norm(&d.name) == norm(name)) {
             return Ok(d.clone());
         }
-        Err(Error::Model(format!(
+        Err(Error::model(ErrorKind::UnknownColumn, format!(
             "cluster variable '{name}' was not carried into the fit: pass it in FitOptions::clusters"
         )))
     }
