@@ -7,7 +7,7 @@
 //!
 //! All the work is in `gravity_model::korea_eaeu::run`; this file prints.
 
-use gravity_model::korea_eaeu::{run, totals_billions, HeadlineOptions, EAEU};
+use korea_eaeu::{run, totals_billions, HeadlineOptions, EAEU};
 use std::process::ExitCode;
 
 fn parse_args() -> Result<HeadlineOptions, String> {

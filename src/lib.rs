@@ -20,7 +20,7 @@ pub mod error;
 pub mod formula;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod panel;
+
 mod text;
 
 pub use data::{Column, ColumnKind, ColumnRequest, CsvOptions, Factor, Frame};
@@ -30,7 +30,7 @@ pub use formula::{FixedEffect, Formula, Term};
 pub mod design;
 pub mod fit;
 pub mod fixed_effects;
-pub mod korea_eaeu;
+
 mod linalg;
 mod ols;
 pub mod output;

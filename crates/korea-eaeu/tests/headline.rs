@@ -1,9 +1,9 @@
 //! The headline analysis (`cargo run --release --example fta_counterfactual`)
 //! runs the same code as this test, on the shipped panel.
 
-use gravity_model::korea_eaeu::{run, HeadlineOptions, EAEU};
-use gravity_model::panel::load_shipped_panel;
 use gravity_model::Column;
+use gravity_panel::load_shipped_panel;
+use korea_eaeu::{run, HeadlineOptions, EAEU};
 
 #[test]
 fn headline_series_counterfactual_and_chart() {

@@ -10,7 +10,7 @@
 //! # Example
 //!
 //! ```no_run
-//! use gravity_model::panel::{load_shipped_panel, COLUMNS};
+//! use gravity_panel::{load_shipped_panel, COLUMNS};
 //!
 //! let frame = load_shipped_panel()?;
 //! assert_eq!(frame.names(), &COLUMNS.map(String::from)[..]);
@@ -18,8 +18,8 @@
 //! # Ok::<(), gravity_model::Error>(())
 //! ```
 
-use crate::data::{CsvOptions, Frame};
-use crate::error::Result;
+use gravity_model::Result;
+use gravity_model::{CsvOptions, Frame};
 use std::path::PathBuf;
 
 /// Environment variable that overrides the path of the shipped panel.
@@ -63,14 +63,18 @@ pub const COLUMNS: [&str; 14] = [
 ];
 
 /// Path of the shipped panel: `$GRAVITY_PANEL` when set (and non-empty),
-/// else `data/gravity_panel.csv.gz` in the crate's source directory.
+/// else `data/gravity_panel.csv.gz` at the root of the repository this crate
+/// was built from.
 pub fn shipped_panel_path() -> PathBuf {
     match std::env::var_os(PANEL_ENV) {
         Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("data")
-            .join(PANEL_FILE),
+        _ => data_dir().join(PANEL_FILE),
     }
+}
+
+/// The repository's `data/` directory (two levels above this crate).
+pub fn data_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
 }
 
 /// Loads the shipped panel (every column, types inferred).

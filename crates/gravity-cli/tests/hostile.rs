@@ -658,7 +658,7 @@ fn save_sample_never_overwrites_the_data() {
 }
 
 fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(rel)
 }
 
 /// Issue 12, item 8: `simulate --out` writes all its files or none.

@@ -29,7 +29,7 @@ const EXPECTED_HEADER: [&str; 14] = [
 ];
 
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("data")
 }
 
 /// One panel row; the 0/1 columns in `dummies` (domestic_complete, contig,
@@ -255,7 +255,7 @@ fn row_count_equals_committed_build_report() {
 /// the crate (or `../../shared/data` for a worktree one level deeper).
 /// Panics (the test fails) when none holds the raw files.
 fn raw_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let mut tried = Vec::new();
     let mut candidates = Vec::new();
     if let Some(p) = std::env::var_os("GRAVITY_RAW_DATA") {
@@ -346,12 +346,9 @@ fn builder_rejects_a_changed_input() {
 
 #[test]
 fn load_shipped_panel_has_expected_columns_and_rows() {
-    let frame = gravity_model::panel::load_shipped_panel()
-        .unwrap_or_else(|e| panic!("load_shipped_panel: {e}"));
-    assert_eq!(
-        frame.names(),
-        &gravity_model::panel::COLUMNS.map(String::from)[..]
-    );
+    let frame =
+        gravity_panel::load_shipped_panel().unwrap_or_else(|e| panic!("load_shipped_panel: {e}"));
+    assert_eq!(frame.names(), &gravity_panel::COLUMNS.map(String::from)[..]);
     assert_eq!(frame.nrows(), panel().rows.len());
 }
 

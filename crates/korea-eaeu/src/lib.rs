@@ -9,10 +9,10 @@
 //! general-equilibrium counterfactual for one year → tables, CSV, JSON and an
 //! SVG chart.
 
-use crate::data::{Column, Frame};
-use crate::error::{Error, ErrorKind, Result};
-use crate::fit::Fit;
-use crate::vcov::Inference;
+use gravity_model::data::{Column, Frame};
+use gravity_model::error::{Error, ErrorKind, Result};
+use gravity_model::fit::Fit;
+use gravity_model::vcov::Inference;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -108,7 +108,7 @@ pub fn series(
     let mut cells: BTreeMap<(i32, String, &'static str), SeriesRow> = BTreeMap::new();
     for i in 0..frame.nrows() {
         let (e, im) = (ex_codes[i], im_codes[i]);
-        if e == crate::data::MISSING_CODE || im == crate::data::MISSING_CODE {
+        if e == gravity_model::data::MISSING_CODE || im == gravity_model::data::MISSING_CODE {
             continue;
         }
         let (e, im) = (
@@ -166,7 +166,7 @@ pub fn series(
 
 /// Writes the series as CSV.
 pub fn write_series_csv(path: &Path, rows: &[SeriesRow]) -> Result<()> {
-    crate::output::write_atomic(path, |f| {
+    gravity_model::output::write_atomic(path, |f| {
         writeln!(
         f,
         "year,partner,flow,observed_usd,observed_goods_usd,baseline_usd,counterfactual_usd,counterfactual_low_usd,counterfactual_high_usd,unfitted_rows"
@@ -345,7 +345,7 @@ pub fn plot_svg(
     root.present().map_err(|e| plot_err(e.to_string()))?;
     drop(chart);
     drop(root);
-    crate::output::write_atomic(path, |f| f.write_all(svg.as_bytes()))
+    gravity_model::output::write_atomic(path, |f| f.write_all(svg.as_bytes()))
 }
 
 /// Options of the headline analysis (every one has a default).
@@ -383,22 +383,22 @@ impl Default for HeadlineOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct Headline {
     /// The main model's coefficient table (PPML, pair-clustered).
-    pub model: Vec<crate::vcov::CoefRow>,
+    pub model: Vec<gravity_model::vcov::CoefRow>,
     /// The variant with the EAEU's own effect.
-    pub model_eaeu: Vec<crate::vcov::CoefRow>,
+    pub model_eaeu: Vec<gravity_model::vcov::CoefRow>,
     /// Observations used, rows in the panel, dropped by reason.
     pub nobs: usize,
     /// Rows in the panel.
     pub nobs_full: usize,
     /// Dropped rows by reason.
-    pub dropped: crate::sample::Dropped,
+    pub dropped: gravity_model::sample::Dropped,
     /// IRLS iterations of the main model (which converged: a model that
     /// does not is an error).
     pub iterations: usize,
     /// The observed series and the partial-equilibrium counterfactual.
     pub series: Vec<SeriesRow>,
     /// General-equilibrium results for the countries of interest.
-    pub ge: Vec<crate::simulate::CountryResult>,
+    pub ge: Vec<gravity_model::simulate::CountryResult>,
     /// Korea–EAEU trade (exports + imports, manufacturing, USD) in the GE
     /// year: GE baseline and full-GE counterfactual.
     pub ge_korea_eaeu_trade: (f64, f64),
@@ -425,13 +425,13 @@ pub const GE_COUNTRIES: [&str; 10] = [
 /// `series.csv`, `ge.csv`, `summary.json` and `korea_eaeu.svg` into
 /// `options.out`.
 pub fn run(options: &HeadlineOptions) -> Result<Headline> {
-    use crate::counterfactual::{Domestic, Scenario, Shock};
-    use crate::fit::{fit, Estimator, FitOptions};
-    use crate::formula::Formula;
-    use crate::vcov::{SmallSample, VcovSpec};
+    use gravity_model::counterfactual::{Domestic, Scenario, Shock};
+    use gravity_model::fit::{fit, Estimator, FitOptions};
+    use gravity_model::formula::Formula;
+    use gravity_model::vcov::{SmallSample, VcovSpec};
     let t0 = std::time::Instant::now();
-    let path = crate::panel::shipped_panel_path();
-    let frame = crate::panel::load_shipped_panel()?;
+    let path = gravity_panel::shipped_panel_path();
+    let frame = gravity_panel::load_shipped_panel()?;
     let cluster = "exporter^importer".to_string();
     let fit_opts = FitOptions {
         clusters: vec![cluster.clone()],
@@ -503,8 +503,8 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
             coefficient: None,
         }],
     };
-    let cf = crate::simulate::simulate_with_fit(&scenario, &frame, &main, &inf, &|| {})?;
-    let ge: Vec<crate::simulate::CountryResult> = GE_COUNTRIES
+    let cf = gravity_model::simulate::simulate_with_fit(&scenario, &frame, &main, &inf, &|| {})?;
+    let ge: Vec<gravity_model::simulate::CountryResult> = GE_COUNTRIES
         .iter()
         .filter_map(|c| cf.countries.iter().find(|r| r.country == *c).cloned())
         .collect();
@@ -531,7 +531,10 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
     let mut kor_rus = 0.0;
     for i in 0..frame.nrows() {
         let (e, m) = (ex.0[i], im.0[i]);
-        if e == crate::data::MISSING_CODE || m == crate::data::MISSING_CODE || year[i] != 2019.0 {
+        if e == gravity_model::data::MISSING_CODE
+            || m == gravity_model::data::MISSING_CODE
+            || year[i] != 2019.0
+        {
             continue;
         }
         let (e, m) = (ex.1[e as usize].as_str(), im.1[m as usize].as_str());
@@ -556,7 +559,7 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
             options.ge_year, options.sigma, options.ge_year
         ),
         {
-            let dom: Vec<&crate::simulate::Imputed> =
+            let dom: Vec<&gravity_model::simulate::Imputed> =
                 cf.imputed.iter().filter(|i| i.kind == "domestic_flow").collect();
             let worst = dom
                 .iter()
@@ -630,16 +633,16 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
     summary["imputed"] =
         serde_json::to_value(&cf.imputed).map_err(|e| Error::Bug(e.to_string()))?;
     let text = serde_json::to_string_pretty(&summary).map_err(|e| Error::Bug(e.to_string()))?;
-    crate::output::write_atomic(&json_path, |f| f.write_all(text.as_bytes()))?;
+    gravity_model::output::write_atomic(&json_path, |f| f.write_all(text.as_bytes()))?;
     Ok(head)
 }
 
-fn write_ge_csv(path: &Path, rows: &[crate::simulate::CountryResult]) -> Result<()> {
-    crate::output::write_atomic(path, |f| {
+fn write_ge_csv(path: &Path, rows: &[gravity_model::simulate::CountryResult]) -> Result<()> {
+    gravity_model::output::write_atomic(path, |f| {
         writeln!(f, "country,real_gdp_change_pct,real_gdp_ci_low,real_gdp_ci_high,exports_change_full_pct,exports_ci_low,exports_ci_high,factory_price_change_pct,price_ci_low,price_ci_high,exports_change_conditional_pct,exports_change_partial_pct,inward_mr_change_pct,outward_mr_change_pct")?;
         for r in rows {
             let iv = r.intervals.as_ref();
-            let g = |f: fn(&crate::simulate::CountryIntervals) -> f64| {
+            let g = |f: fn(&gravity_model::simulate::CountryIntervals) -> f64| {
                 iv.map(|i| f(i).to_string()).unwrap_or_default()
             };
             writeln!(

@@ -39,7 +39,7 @@ struct Args {
 }
 
 /// Panel columns, in order (shared with the library).
-use gravity_model::panel::COLUMNS;
+use gravity_panel::COLUMNS;
 
 /// Industries per broad sector in ITPD-E R02.
 const N_MANU: u32 = 118;
