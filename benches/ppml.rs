@@ -19,10 +19,9 @@ fn bench_ppml(c: &mut Criterion) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(usize::MAX);
     let formula = common::formula(3);
-    let opts = FitOptions {
-        clusters: vec!["exporter^importer".into()],
-        ..Default::default()
-    };
+    let opts = FitOptions::default().vcov(gravity_model::VcovSpec::Cluster(vec![
+        "exporter^importer".into(),
+    ]));
     let vcov = VcovSpec::Cluster(vec!["exporter^importer".into()]);
     let mut group = c.benchmark_group("ppml");
     group.sample_size(10);
@@ -36,7 +35,9 @@ fn bench_ppml(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("fit_3fe_cluster", label), |b| {
             b.iter(|| {
                 let f = fit(black_box(&frame), &formula, Estimator::Ppml, &opts).expect("fit");
-                let inf = f.inference(&vcov, SmallSample::Fixest).expect("inference");
+                let inf = f
+                    .inference(&vcov, SmallSample::fixest())
+                    .expect("inference");
                 black_box((f, inf))
             })
         });

@@ -38,16 +38,15 @@ fn main() {
         "trade ~ rta + sanction | exporter^year + importer^year + exporter^importer",
     )
     .expect("formula");
-    let opts = FitOptions {
-        clusters: vec!["exporter^importer".into()],
-        ..Default::default()
-    };
+    let opts = FitOptions::default().vcov(gravity_model::VcovSpec::Cluster(vec![
+        "exporter^importer".into(),
+    ]));
     let t1 = Instant::now();
     let f = fit(&frame, &formula, Estimator::Ppml, &opts).expect("fit");
     let inf = f
         .inference(
             &VcovSpec::Cluster(vec!["exporter^importer".into()]),
-            SmallSample::Fixest,
+            SmallSample::fixest(),
         )
         .expect("inference");
     let fit_s = t1.elapsed().as_secs_f64();

@@ -7,6 +7,7 @@ use crate::fixed_effects::FeDim;
 use crate::formula::Formula;
 use crate::sample::{RowStatus, SampleReport};
 use crate::separation::{self, Separation};
+use crate::vcov::{Inference, SmallSample, VcovSpec};
 use serde::Serialize;
 
 /// The estimator.
@@ -28,55 +29,198 @@ impl std::fmt::Display for Estimator {
     }
 }
 
-/// Options of an estimation. `FitOptions::default()` gives the defaults of
-/// ppmlhdfe and fixest.
+/// Which observations leave the sample because of the fixed effects
+/// (fixest's `fixef.rm`). Default: [`FixefRm::Both`], as ppmlhdfe and
+/// pyfixest (fixest's own default for `fepois` is `"perfect"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixefRm {
+    /// Nothing is removed.
+    None,
+    /// PPML: the observations in a fixed-effect level whose outcome is zero
+    /// throughout (they are fitted perfectly and separated; ppmlhdfe's `fe`
+    /// separation check). Ignored by OLS.
+    Perfect,
+    /// Singletons: an observation alone in a level of some fixed effect,
+    /// removed iteratively (Correia 2015).
+    Singleton,
+    /// Both, alternated until neither removes anything.
+    #[default]
+    Both,
+}
+
+impl FixefRm {
+    /// Parses fixest's words: `none`, `perfect`, `singleton`, `both`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidOption`] for any other text.
+    pub fn parse(s: &str) -> Result<FixefRm> {
+        match s.trim() {
+            "none" => Ok(FixefRm::None),
+            "perfect" => Ok(FixefRm::Perfect),
+            "singleton" => Ok(FixefRm::Singleton),
+            "both" => Ok(FixefRm::Both),
+            other => Err(Error::model(
+                ErrorKind::InvalidOption,
+                format!("unknown fixef_rm '{other}': expected none, perfect, singleton or both"),
+            )),
+        }
+    }
+
+    /// True if singletons are removed.
+    pub fn singletons(self) -> bool {
+        matches!(self, FixefRm::Singleton | FixefRm::Both)
+    }
+
+    /// True if perfectly fitted (all-zero) fixed-effect levels are removed.
+    pub fn perfect(self) -> bool {
+        matches!(self, FixefRm::Perfect | FixefRm::Both)
+    }
+}
+
+/// Options of an estimation, named as fixest names them (`glm.tol` →
+/// `irls_tol`, `fixef.tol` → `fixef_tol`, `fixef.rm`, `collin.tol`, `vcov`,
+/// `ssc`). `FitOptions::default()` gives the defaults of ppmlhdfe and
+/// fixest; set options with the builder methods of the same names.
+///
+/// ```
+/// use gravity_model::{FitOptions, FixefRm, VcovSpec};
+/// let options = FitOptions::default()
+///     .irls_tol(1e-10)
+///     .fixef_rm(FixefRm::Perfect)
+///     .vcov(VcovSpec::Cluster(vec!["exporter^importer".into()]));
+/// assert_eq!(options.irls_tol, 1e-10);
+/// assert!(options.validate().is_ok());
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FitOptions {
     /// Convergence tolerance of IRLS on the relative deviance change
-    /// `|ΔD| / max(min(D, D_old), 0.1)` (default 1e-8).
-    pub tol: f64,
-    /// Maximum number of IRLS iterations (default 100).
-    pub max_iter: usize,
-    /// Tolerance of the demeaning at convergence (default 1e-8): the error of
-    /// each demeaned column in the weighted norm, relative to the column's
-    /// norm. Early IRLS iterations use a looser one. (fixest and pyfixest stop
-    /// their demeaning at 1e-6 on the change of the coefficients; 1e-8 here
-    /// moves coefficients by less than 1e-10 relative from 1e-10's, standard
-    /// errors by less than 1e-7, on the benchmark panels.)
-    pub inner_tol: f64,
-    /// Separation checks (PPML; default: fixed effects and ReLU).
-    pub separation: Separation,
-    /// Drop singletons iteratively (default true).
-    pub drop_singletons: bool,
+    /// `|ΔD| / max(min(D, D_old), 0.1)` (default 1e-8; fixest's `glm.tol`).
+    pub irls_tol: f64,
+    /// Maximum number of IRLS iterations (default 100; fixest's `glm.iter`).
+    pub irls_max_iter: usize,
+    /// Tolerance of the demeaning at convergence (default 1e-8; fixest's
+    /// `fixef.tol`): the error of each demeaned column in the weighted norm,
+    /// relative to the column's norm. Early IRLS iterations use a looser
+    /// one. (fixest and pyfixest stop their demeaning at 1e-6 on the change
+    /// of the coefficients; 1e-8 here moves coefficients by less than 1e-10
+    /// relative from 1e-10's, standard errors by less than 1e-7, on the
+    /// benchmark panels.)
+    pub fixef_tol: f64,
+    /// Observations removed because of the fixed effects (default both).
+    pub fixef_rm: FixefRm,
+    /// PPML: the iterative-rectifier (ReLU) separation check of Correia,
+    /// Guimarães & Zylkin (2019) for separation by the regressors and fixed
+    /// effects together (default true; pyfixest's `"ir"`, ppmlhdfe's `ir`).
+    pub separation_ir: bool,
+    /// Iteration limit of the ReLU separation check (default 1000); reaching
+    /// it is reported in the notes and in [`SampleReport::relu_converged`].
+    pub ir_max_iter: usize,
+    /// Relative tolerance of the collinearity check (default 1e-9; fixest's
+    /// `collin.tol`): a regressor is dropped when what the fixed effects and
+    /// the earlier regressors leave of it is below this share of its centred
+    /// sum of squares (its uncentred one if the model has no constant).
+    pub collin_tol: f64,
     /// Column of prior weights.
     pub weights: Option<String>,
     /// Column of the offset (coefficient fixed at one).
     pub offset: Option<String>,
-    /// Cluster variables to carry for inference (e.g. `exporter^importer`).
-    pub clusters: Vec<String>,
-    /// Relative tolerance of the collinearity check (default 1e-9): a
-    /// regressor is dropped when what the fixed effects and the earlier
-    /// regressors leave of it is below this share of its centred sum of
-    /// squares (its uncentred one if the model has no constant).
-    pub collinearity_tol: f64,
-    /// Iteration limit of the ReLU separation check (default 1000); reaching
-    /// it is reported in the notes and in [`SampleReport::relu_converged`].
-    pub relu_max_iter: usize,
+    /// The variance estimator of [`Fit::summary`] (default iid); its cluster
+    /// variables are carried into the fit, so any of them can also be used
+    /// with [`Fit::inference`].
+    pub vcov: VcovSpec,
+    /// The small-sample corrections of [`Fit::summary`] (default fixest's).
+    pub ssc: SmallSample,
 }
 
 impl Default for FitOptions {
     fn default() -> Self {
         FitOptions {
-            tol: 1e-8,
-            max_iter: 100,
-            inner_tol: 1e-8,
-            separation: Separation::default(),
-            drop_singletons: true,
+            irls_tol: 1e-8,
+            irls_max_iter: 100,
+            fixef_tol: 1e-8,
+            fixef_rm: FixefRm::Both,
+            separation_ir: true,
+            ir_max_iter: 1000,
+            collin_tol: 1e-9,
             weights: None,
             offset: None,
-            clusters: Vec::new(),
-            collinearity_tol: 1e-9,
-            relu_max_iter: 1000,
+            vcov: VcovSpec::Iid,
+            ssc: SmallSample::fixest(),
+        }
+    }
+}
+
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty),* $(,)?) => {
+        impl FitOptions {
+            $(
+                $(#[$doc])*
+                #[must_use]
+                pub fn $name(mut self, value: $ty) -> Self {
+                    self.$name = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+setters! {
+    /// Sets [`FitOptions::irls_tol`].
+    irls_tol: f64,
+    /// Sets [`FitOptions::irls_max_iter`].
+    irls_max_iter: usize,
+    /// Sets [`FitOptions::fixef_tol`].
+    fixef_tol: f64,
+    /// Sets [`FitOptions::fixef_rm`].
+    fixef_rm: FixefRm,
+    /// Sets [`FitOptions::separation_ir`].
+    separation_ir: bool,
+    /// Sets [`FitOptions::ir_max_iter`].
+    ir_max_iter: usize,
+    /// Sets [`FitOptions::collin_tol`].
+    collin_tol: f64,
+    /// Sets [`FitOptions::vcov`].
+    vcov: VcovSpec,
+    /// Sets [`FitOptions::ssc`].
+    ssc: SmallSample,
+}
+
+impl FitOptions {
+    /// Sets [`FitOptions::weights`] to a column.
+    #[must_use]
+    pub fn weights(mut self, column: impl Into<String>) -> Self {
+        self.weights = Some(column.into());
+        self
+    }
+
+    /// Sets [`FitOptions::offset`] to a column.
+    #[must_use]
+    pub fn offset(mut self, column: impl Into<String>) -> Self {
+        self.offset = Some(column.into());
+        self
+    }
+
+    /// No separation checks at all: neither perfectly fitted fixed-effect
+    /// levels nor ReLU (singletons are still removed if `fixef_rm` says so).
+    #[must_use]
+    pub fn no_separation(mut self) -> Self {
+        self.fixef_rm = match self.fixef_rm {
+            FixefRm::Both | FixefRm::Singleton => FixefRm::Singleton,
+            FixefRm::Perfect | FixefRm::None => FixefRm::None,
+        };
+        self.separation_ir = false;
+        self
+    }
+
+    /// The separation checks these options ask for (PPML).
+    pub(crate) fn separation(&self) -> Separation {
+        Separation {
+            fixed_effects: self.fixef_rm.perfect(),
+            relu: self.separation_ir,
         }
     }
 }
@@ -134,6 +278,9 @@ pub struct Fit {
     pub(crate) offset_name: Option<String>,
     /// Zero-outcome observations whose fitted mean vanished (PPML).
     pub(crate) vanishing_mu: usize,
+    /// The variance estimator and corrections of [`Fit::summary`].
+    pub(crate) vcov: VcovSpec,
+    pub(crate) ssc: SmallSample,
     pub(crate) core: Core,
 }
 
@@ -163,6 +310,26 @@ pub(crate) struct Core {
     pub clusters: Vec<FeDim>,
 }
 
+/// What inference needs from a fit, borrowed from it ([`Fit::scores`]).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Scores<'a> {
+    /// Observations in the estimation sample.
+    pub n: usize,
+    /// Demeaned regressors with the final working weights, column-major
+    /// `n × p` (centred on the intercept when `reparametrisation` is set).
+    pub x_tilde: &'a [f64],
+    /// Final working weights (PPML: prior weight × μ; OLS: prior weight).
+    pub weights: &'a [f64],
+    /// Residuals entering the score: prior weight × (y − μ) for PPML, prior
+    /// weight × (y − ŷ) for OLS.
+    pub residuals: &'a [f64],
+    /// Set when `x_tilde` holds the regressors centred on an intercept (no
+    /// fixed effects): `(intercept column, centres)`; the variance of the
+    /// original coefficients is `A V A'` with `A = I − e_intercept m'`.
+    pub reparametrisation: Option<(usize, &'a [f64])>,
+}
+
 /// What an estimator hands back, before it becomes a [`Fit`].
 pub(crate) struct Estimate {
     pub beta: Vec<f64>,
@@ -173,11 +340,21 @@ pub(crate) struct Estimate {
     pub score_resid: Vec<f64>,
     pub eta: Vec<f64>,
     pub reparametrisation: Option<(usize, Vec<f64>)>,
+    /// Zero-outcome observations whose fitted mean vanished (PPML).
+    pub vanishing_mu: usize,
+    /// The estimator's own notes (e.g. an approximate last demeaning).
+    pub notes: Vec<String>,
 }
 
 impl Fit {
     /// The fit of `estimator` on the (pruned) design `d`.
-    pub(crate) fn assemble(estimator: Estimator, d: Design, formula: &Formula, e: Estimate) -> Fit {
+    pub(crate) fn assemble(
+        estimator: Estimator,
+        d: Design,
+        formula: &Formula,
+        options: &FitOptions,
+        e: Estimate,
+    ) -> Fit {
         Fit {
             estimator,
             formula: formula.clone(),
@@ -186,9 +363,11 @@ impl Fit {
             collinear: e.collinear,
             sample: SampleReport::new(d.status, 0),
             info: e.info,
-            notes: Vec::new(),
-            offset_name: None,
-            vanishing_mu: 0,
+            notes: e.notes,
+            offset_name: options.offset.clone(),
+            vanishing_mu: e.vanishing_mu,
+            vcov: options.vcov.clone(),
+            ssc: options.ssc,
             core: Core {
                 n: d.y.len(),
                 rows: d.rows,
@@ -208,6 +387,84 @@ impl Fit {
     /// Number of observations used.
     pub fn nobs(&self) -> usize {
         self.core.n
+    }
+
+    /// What inference needs from the fit, on the estimation sample: the
+    /// demeaned regressors, the working weights and the score residuals.
+    /// [`infer`](crate::vcov::infer) reads the fit only through this and
+    /// [`Fit::cluster_dim`]; a caller can build its own variance estimator
+    /// on it.
+    pub fn scores(&self) -> Scores<'_> {
+        let c = &self.core;
+        Scores {
+            n: c.n,
+            x_tilde: &c.x_tilde,
+            weights: &c.w,
+            residuals: &c.score_resid,
+            reparametrisation: c.reparametrisation.as_ref().map(|(i, m)| (*i, &m[..])),
+        }
+    }
+
+    /// A cluster variable carried into the fit (named in
+    /// [`FitOptions::vcov`]), or one of its fixed-effect dimensions, on the
+    /// estimation sample. Spaces in `name` are ignored (`a ^ b` = `a^b`).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownColumn`] if it is neither.
+    pub fn cluster_dim(&self, name: &str) -> Result<FeDim> {
+        let c = &self.core;
+        let norm = |s: &str| s.replace(' ', "");
+        if let Some(d) = c.clusters.iter().find(|d| norm(&d.name) == norm(name)) {
+            return Ok(d.clone());
+        }
+        if let Some(d) = c.fe.iter().find(|d| norm(&d.name) == norm(name)) {
+            return Ok(d.clone());
+        }
+        Err(Error::model(
+            ErrorKind::UnknownColumn,
+            format!(
+                "cluster variable '{name}' was not carried into the fit: name it in FitOptions::vcov"
+            ),
+        ))
+    }
+
+    /// Inference with the variance estimator and small-sample corrections
+    /// of the options the model was fitted with ([`FitOptions::vcov`],
+    /// [`FitOptions::ssc`]), as fixest's `summary(fit)`.
+    ///
+    /// ```
+    /// use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame, VcovSpec};
+    /// let frame = Frame::from_columns(vec![
+    ///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0])),
+    ///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0])),
+    ///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0])),
+    /// ])?;
+    /// let formula = Formula::parse("y ~ x | g")?;
+    /// let options = FitOptions::default().vcov(VcovSpec::Cluster(vec!["g".into()]));
+    /// let fitted = fit(&frame, &formula, Estimator::Ppml, &options)?;
+    /// let summary = fitted.summary()?;
+    /// assert_eq!(summary.n_clusters, vec![4]);
+    /// # Ok::<(), gravity_model::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`infer`](crate::vcov::infer).
+    pub fn summary(&self) -> Result<Inference> {
+        crate::vcov::infer(self, &self.vcov, self.ssc)
+    }
+
+    /// Inference for another variance estimator `spec` with small-sample
+    /// corrections `ssc`, without refitting (fixest's `summary(fit, vcov =
+    /// …)`). Its cluster variables must have been carried into the fit
+    /// ([`FitOptions::vcov`]) or be fixed effects of the model.
+    ///
+    /// # Errors
+    ///
+    /// As [`infer`](crate::vcov::infer).
+    pub fn inference(&self, spec: &VcovSpec, ssc: SmallSample) -> Result<Inference> {
+        crate::vcov::infer(self, spec, ssc)
     }
 
     /// Fitted values on the estimation sample (μ for PPML, ŷ for OLS), in
@@ -278,7 +535,7 @@ pub fn fit(
         nonnegative_outcome: estimator == Estimator::Ppml,
         weights: options.weights.clone(),
         offset: options.offset.clone(),
-        clusters: options.clusters.clone(),
+        clusters: options.vcov.clusters().to_vec(),
     };
     let d = design::build(frame, formula, &spec)?;
     fit_design(d, formula, estimator, options)
@@ -292,7 +549,7 @@ pub(crate) fn fit_design(
     options: &FitOptions,
 ) -> Result<Fit> {
     let sep = match estimator {
-        Estimator::Ppml => options.separation,
+        Estimator::Ppml => options.separation(),
         Estimator::Ols => Separation::none(),
     };
     let mut notes = Vec::new();
@@ -305,14 +562,14 @@ pub(crate) fn fit_design(
             ),
         ));
     }
-    let mut d = separation::prune(d, options.drop_singletons, sep);
+    let mut d = separation::prune(d, options.fixef_rm.singletons(), sep);
     let mut relu_iterations = 0;
     let mut relu_dropped = 0;
     let mut relu_converged = true;
     let mut layout = None;
     if estimator == Estimator::Ppml && sep.relu {
         let params = separation::ReluParams {
-            max_iter: options.relu_max_iter,
+            max_iter: options.ir_max_iter,
             ..separation::ReluParams::default()
         };
         loop {
@@ -334,7 +591,7 @@ pub(crate) fn fit_design(
             relu_dropped += k;
             let keep: Vec<bool> = outcome.separated.iter().map(|s| !s).collect();
             d = d.subset(&keep, RowStatus::Separated);
-            d = separation::prune(d, options.drop_singletons, sep);
+            d = separation::prune(d, options.fixef_rm.singletons(), sep);
         }
     }
     if d.n() == 0 {
@@ -374,11 +631,12 @@ pub(crate) fn fit_design(
              separate them may be unreliable"
         ));
     }
-    let mut fit = match estimator {
-        Estimator::Ppml => crate::ppml::estimate(d, formula, options, layout)?,
-        Estimator::Ols => crate::ols::estimate(d, formula, options)?,
+    // ESTIMATE, then the one place a Fit is built.
+    let (d, estimate) = match estimator {
+        Estimator::Ppml => crate::ppml::estimate(d, options, layout)?,
+        Estimator::Ols => crate::ols::estimate(d, options)?,
     };
-    fit.offset_name = options.offset.clone();
+    let mut fit = Fit::assemble(estimator, d, formula, options, estimate);
     fit.sample.dropped.separated_fe = fe_sep;
     fit.sample.dropped.separated_relu = relu_dropped;
     fit.sample.relu_iterations = relu_iterations;

@@ -44,7 +44,7 @@ pub mod synthetic;
 mod validate;
 pub mod vcov;
 
-pub use fit::{fit, Estimator, Fit, FitInfo, FitOptions, Termination};
+pub use fit::{fit, Estimator, Fit, FitInfo, FitOptions, FixefRm, Scores, Termination};
 pub use sample::{Dropped, RowStatus, SampleReport};
 pub use separation::Separation;
-pub use vcov::{CoefRow, Inference, SmallSample, VcovSpec};
+pub use vcov::{CoefRow, FixefK, Inference, SmallSample, VcovSpec};

@@ -4,15 +4,14 @@
 
 use crate::design::{Design, INTERCEPT};
 use crate::error::Result;
-use crate::fit::{Estimate, Estimator, Fit, FitInfo, FitOptions, Termination};
+use crate::fit::{Estimate, FitInfo, FitOptions, Termination};
 use crate::fixed_effects::{ColumnWork, DemeanParams, Demeaner};
-use crate::formula::Formula;
 use crate::linalg;
 use crate::scaling::{self, intercept_column, RegressorScaling};
 use std::time::Instant;
 
 /// Least squares on a pruned design.
-pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -> Result<Fit> {
+pub(crate) fn estimate(mut d: Design, options: &FitOptions) -> Result<(Design, Estimate)> {
     let start = Instant::now();
     let n = d.n();
     let w: Vec<f64> = d.weights.clone().unwrap_or_else(|| vec![1.0; n]);
@@ -36,7 +35,7 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
     };
     let dm = Demeaner::new(&d.fe, &w);
     let params = DemeanParams {
-        tol: options.inner_tol,
+        tol: options.fixef_tol,
         max_iter: 100_000,
     };
     let mut p = d.p();
@@ -65,7 +64,7 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
                 scaling::collinearity_reference(d.x_col(j), &w, centred)
             })
             .collect();
-        let drop = linalg::collinear_columns(&xtx, &reference, options.collinearity_tol);
+        let drop = linalg::collinear_columns(&xtx, &reference, options.collin_tol);
         if !drop.is_empty() {
             collinear = drop.iter().map(|&j| d.x_names[j].clone()).collect();
             let keep: Vec<usize> = (0..p).filter(|j| !drop.contains(j)).collect();
@@ -116,10 +115,8 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
         step_halvings: 0,
         seconds: start.elapsed().as_secs_f64(),
     };
-    Ok(Fit::assemble(
-        Estimator::Ols,
+    Ok((
         d,
-        formula,
         Estimate {
             beta,
             collinear,
@@ -129,6 +126,8 @@ pub(crate) fn estimate(mut d: Design, formula: &Formula, options: &FitOptions) -
             score_resid: resid,
             eta: fitted,
             reparametrisation: xs.reparametrisation(),
+            vanishing_mu: 0,
+            notes: Vec::new(),
         },
     ))
 }

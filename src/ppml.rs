@@ -27,9 +27,8 @@
 use crate::design::Design;
 use crate::design::INTERCEPT;
 use crate::error::{Error, ErrorKind, Result};
-use crate::fit::{Estimate, Estimator, Fit, FitInfo, FitOptions, Termination};
+use crate::fit::{Estimate, FitInfo, FitOptions, Termination};
 use crate::fixed_effects::{CoefJob, Coefficients, DemeanParams, Layout, NormalEquations};
-use crate::formula::Formula;
 use crate::linalg;
 use crate::scaling::{self, intercept_column, RegressorScaling};
 use rayon::prelude::*;
@@ -116,10 +115,9 @@ fn step(
 /// if already built (by the separation check), else it is built here.
 pub(crate) fn estimate(
     mut d: Design,
-    formula: &Formula,
     options: &FitOptions,
     layout: Option<Layout>,
-) -> Result<Fit> {
+) -> Result<(Design, Estimate)> {
     let start = Instant::now();
     let n = d.n();
     let pw: Option<Vec<f64>> = d.weights.clone();
@@ -189,7 +187,7 @@ pub(crate) fn estimate(
     let mut collinear = Vec::new();
     let mut beta = nalgebra::DVector::<f64>::zeros(p);
     let mut inner = DemeanParams {
-        tol: 1e-4_f64.max(options.inner_tol),
+        tol: 1e-4_f64.max(options.fixef_tol),
         max_iter: 100_000,
     };
     let mut sweeps = 0usize;
@@ -200,7 +198,7 @@ pub(crate) fn estimate(
     let mut vanishing = 0usize;
     let mut dev = dev_old;
 
-    while iterations < options.max_iter {
+    while iterations < options.irls_max_iter {
         iterations += 1;
         // Working weights and outcome (eqs. 6–7). After the first step the
         // residual of the warm start, z − Dα, is z̃ plus the change in z.
@@ -258,12 +256,12 @@ pub(crate) fn estimate(
                     scaling::collinearity_reference(d.x_col(j), eq.weights(), centred)
                 })
                 .collect();
-            let screen = options.collinearity_tol.max(100.0 * inner.tol * inner.tol);
-            if inner.tol > options.inner_tol
+            let screen = options.collin_tol.max(100.0 * inner.tol * inner.tol);
+            if inner.tol > options.fixef_tol
                 && !linalg::collinear_columns(&xtx, &reference, screen).is_empty()
             {
                 let tight = DemeanParams {
-                    tol: options.inner_tol,
+                    tol: options.fixef_tol,
                     ..inner
                 };
                 let mut jobs: Vec<CoefJob> =
@@ -274,7 +272,7 @@ pub(crate) fn estimate(
                 (xtx, xtz) =
                     linalg::cross_products(&x_tilde, n, Some(eq.weights()), Some(&z_tilde));
             }
-            let drop = linalg::collinear_columns(&xtx, &reference, options.collinearity_tol);
+            let drop = linalg::collinear_columns(&xtx, &reference, options.collin_tol);
             if !drop.is_empty() {
                 collinear.extend(drop.iter().map(|&j| d.x_names[j].clone()));
                 let keep: Vec<usize> = (0..p).filter(|j| !drop.contains(j)).collect();
@@ -353,14 +351,14 @@ pub(crate) fn estimate(
         let change = (dev_new - dev_old).abs() / dev_new.min(dev_old).max(0.1);
         dev_old = dev_new;
         dev = dev_new;
-        if change < options.tol {
-            if inner.tol <= options.inner_tol {
+        if change < options.irls_tol {
+            if inner.tol <= options.fixef_tol {
                 termination = Termination::Converged;
                 break;
             }
-            inner.tol = options.inner_tol;
+            inner.tol = options.fixef_tol;
         } else {
-            inner.tol = (0.1 * change).min(inner.tol).max(options.inner_tol);
+            inner.tol = (0.1 * change).min(inner.tol).max(options.fixef_tol);
         }
     }
     let converged = termination == Termination::Converged;
@@ -405,10 +403,8 @@ pub(crate) fn estimate(
                 .to_owned(),
         );
     }
-    let mut fit = Fit::assemble(
-        Estimator::Ppml,
+    Ok((
         d,
-        formula,
         Estimate {
             beta: beta_out,
             collinear,
@@ -418,9 +414,8 @@ pub(crate) fn estimate(
             score_resid,
             eta,
             reparametrisation: xs.reparametrisation(),
+            vanishing_mu: vanishing,
+            notes,
         },
-    );
-    fit.vanishing_mu = vanishing;
-    fit.notes = notes;
-    Ok(fit)
+    ))
 }

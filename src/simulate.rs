@@ -965,10 +965,7 @@ fn fixed_effects_at(
     ))?;
     let mut f = frame.clone();
     f.insert("__bootstrap_offset", Column::Numeric(offset))?;
-    let options = FitOptions {
-        offset: Some("__bootstrap_offset".into()),
-        ..FitOptions::default()
-    };
+    let options = FitOptions::default().offset("__bootstrap_offset");
     let fit = crate::fit::fit(&f, &formula, Estimator::Ppml, &options)?;
     if !fit.info.converged {
         return Err(Error::numerical(
@@ -1043,10 +1040,7 @@ fn pair_bootstrap(
             let result = (|| -> Result<Draw> {
                 let mut f = frame.clone();
                 f.insert("__bootstrap_weight", Column::Numeric(w))?;
-                let options = FitOptions {
-                    weights: Some("__bootstrap_weight".into()),
-                    ..FitOptions::default()
-                };
+                let options = FitOptions::default().weights("__bootstrap_weight");
                 let fit_b = crate::fit::fit(&f, &baseline.formula, Estimator::Ppml, &options)?;
                 if !fit_b.info.converged {
                     return Err(Error::numerical(
@@ -1163,12 +1157,9 @@ pub fn simulate_with_progress(
     let vcov = VcovSpec::parse(scenario.vcov.as_deref().unwrap_or("hetero"))?;
     let ssc = match &scenario.ssc {
         Some(s) => SmallSample::parse(s)?,
-        None => SmallSample::Fixest,
+        None => SmallSample::fixest(),
     };
-    let options = FitOptions {
-        clusters: vcov.clusters().to_vec(),
-        ..FitOptions::default()
-    };
+    let options = FitOptions::default().vcov(crate::VcovSpec::Cluster(vcov.clusters().to_vec()));
     let baseline = crate::fit::fit(&frame, &formula, Estimator::Ppml, &options)?;
     if !baseline.info.converged {
         return Err(Error::numerical(
@@ -1571,15 +1562,13 @@ pub fn conditional_by_ppml(countries: &[String], flows: &[f64], phi: &[f64]) -> 
         ),
     ])?;
     let f = Formula::parse("x ~ 1 | exporter + importer")?;
-    let options = FitOptions {
-        offset: Some("o".into()),
-        tol: 1e-14,
-        inner_tol: 1e-13,
-        max_iter: 1000,
-        separation: crate::separation::Separation::none(),
-        drop_singletons: false,
-        ..FitOptions::default()
-    };
+    let options = FitOptions::default()
+        .offset("o")
+        .irls_tol(1e-14)
+        .fixef_tol(1e-13)
+        .irls_max_iter(1000)
+        .fixef_rm(crate::FixefRm::None)
+        .separation_ir(false);
     let fitted = crate::fit::fit(&frame, &f, Estimator::Ppml, &options)?;
     let by_row = fitted.fitted_by_row();
     let mut out = vec![0.0; n * n];

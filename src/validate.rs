@@ -5,22 +5,27 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::fit::FitOptions;
 
 impl FitOptions {
-    /// Checks the numeric options: `tol` and `inner_tol` in (0, 1),
-    /// `collinearity_tol` in (0, 1), `max_iter` at least 1. Called first by
+    /// Checks the numeric options: `irls_tol`, `fixef_tol` and `collin_tol`
+    /// in (0, 1), `irls_max_iter` at least 1. Called first by
     /// [`fit`](crate::fit()).
     ///
     /// ```
     /// use gravity_model::FitOptions;
     /// assert!(FitOptions::default().validate().is_ok());
-    /// let bad = FitOptions { max_iter: 0, ..FitOptions::default() };
-    /// assert_eq!(bad.validate().unwrap_err().to_string(), "max_iter must be at least 1, found 0");
+    /// let bad = FitOptions::default().irls_max_iter(0);
+    /// assert_eq!(bad.validate().unwrap_err().to_string(), "irls_max_iter must be at least 1, found 0");
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidOption`] naming the first option out of range
+    /// and its value.
     pub fn validate(&self) -> Result<()> {
         let unit = |v: f64| v > 0.0 && v < 1.0;
         for (name, value) in [
-            ("tol", self.tol),
-            ("inner_tol", self.inner_tol),
-            ("collinearity_tol", self.collinearity_tol),
+            ("irls_tol", self.irls_tol),
+            ("fixef_tol", self.fixef_tol),
+            ("collin_tol", self.collin_tol),
         ] {
             if !unit(value) {
                 return Err(Error::model(
@@ -29,10 +34,13 @@ impl FitOptions {
                 ));
             }
         }
-        if self.max_iter < 1 {
+        if self.irls_max_iter < 1 {
             return Err(Error::model(
                 ErrorKind::InvalidOption,
-                format!("max_iter must be at least 1, found {}", self.max_iter),
+                format!(
+                    "irls_max_iter must be at least 1, found {}",
+                    self.irls_max_iter
+                ),
             ));
         }
         Ok(())
@@ -46,48 +54,15 @@ mod tests {
     #[test]
     fn each_bad_value_is_named() {
         for (options, needle) in [
+            (FitOptions::default().irls_tol(0.0), "irls_tol must be"),
+            (FitOptions::default().irls_tol(f64::NAN), "found NaN"),
+            (FitOptions::default().irls_tol(1.0), "found 1"),
+            (FitOptions::default().fixef_tol(-1.0), "fixef_tol"),
             (
-                FitOptions {
-                    tol: 0.0,
-                    ..FitOptions::default()
-                },
-                "tol must be",
+                FitOptions::default().collin_tol(f64::INFINITY),
+                "collin_tol",
             ),
-            (
-                FitOptions {
-                    tol: f64::NAN,
-                    ..FitOptions::default()
-                },
-                "found NaN",
-            ),
-            (
-                FitOptions {
-                    tol: 1.0,
-                    ..FitOptions::default()
-                },
-                "found 1",
-            ),
-            (
-                FitOptions {
-                    inner_tol: -1.0,
-                    ..FitOptions::default()
-                },
-                "inner_tol",
-            ),
-            (
-                FitOptions {
-                    collinearity_tol: f64::INFINITY,
-                    ..FitOptions::default()
-                },
-                "collinearity_tol",
-            ),
-            (
-                FitOptions {
-                    max_iter: 0,
-                    ..FitOptions::default()
-                },
-                "max_iter",
-            ),
+            (FitOptions::default().irls_max_iter(0), "irls_max_iter"),
         ] {
             let err = options.validate().unwrap_err().to_string();
             assert!(err.contains(needle), "{err}");

@@ -23,17 +23,17 @@ fn load() -> Frame {
 fn chapter1_application3_specification4_matches_the_published_table() {
     let frame = load();
     let formula = Formula::parse("trade ~ rta | exporter^year + importer^year + pair_sym").unwrap();
-    let options = FitOptions {
-        clusters: vec!["cluster_pair".into()],
-        ..FitOptions::default()
-    };
+    let options =
+        FitOptions::default().vcov(gravity_model::VcovSpec::Cluster(
+            vec!["cluster_pair".into()],
+        ));
     let fit = fit(&frame, &formula, Estimator::Ppml, &options).unwrap();
     assert!(fit.info.converged);
     assert_eq!(fit.nobs(), 28_482, "N of Table 1, column (4)");
     let inf = fit
         .inference(
             &VcovSpec::Cluster(vec!["cluster_pair".into()]),
-            SmallSample::Ppmlhdfe,
+            SmallSample::ppmlhdfe(),
         )
         .unwrap();
     let rta = inf.coef("rta").unwrap();

@@ -187,7 +187,7 @@ fn trade_without_borders_baseline_is_the_books_regression() {
     assert_eq!(r.fit.nobs(), 4761);
     let inf = r
         .fit
-        .inference(&VcovSpec::Hetero, SmallSample::Ppmlhdfe)
+        .inference(&VcovSpec::Hetero, SmallSample::ppmlhdfe())
         .unwrap();
     for (ours, book) in [
         ("ldist", "ln_DIST"),
@@ -216,7 +216,7 @@ fn trade_without_borders_baseline_is_the_books_regression() {
     .unwrap();
     let fixest = r
         .fit
-        .inference(&VcovSpec::Hetero, SmallSample::Fixest)
+        .inference(&VcovSpec::Hetero, SmallSample::fixest())
         .unwrap();
     let m = &doc["models"][1];
     assert_eq!(m["id"], "ppml_ch2_app1_hetero_fixest");

@@ -14,15 +14,14 @@ fn run(threads: usize, spec: &PanelSpec) -> (Fit, Vec<f64>) {
     pool.install(|| {
         let frame = generate(spec).unwrap();
         let formula = Formula::parse(F).unwrap();
-        let options = FitOptions {
-            clusters: vec!["exporter^importer".into()],
-            ..FitOptions::default()
-        };
+        let options = FitOptions::default().vcov(gravity_model::VcovSpec::Cluster(vec![
+            "exporter^importer".into(),
+        ]));
         let f = fit(&frame, &formula, Estimator::Ppml, &options).unwrap();
         let se = f
             .inference(
                 &VcovSpec::Cluster(vec!["exporter^importer".into()]),
-                SmallSample::Fixest,
+                SmallSample::fixest(),
             )
             .unwrap()
             .std_errors();

@@ -69,10 +69,7 @@ fn invalid_options() {
         let err = VcovSpec::parse(bad).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidOption, "{bad}: {err}");
     }
-    let options = FitOptions {
-        tol: 2.0,
-        ..FitOptions::default()
-    };
+    let options = FitOptions::default().irls_tol(2.0);
     let f = Formula::parse("y ~ x | g").unwrap();
     let err = fit(&frame(y(12)), &f, Estimator::Ppml, &options).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidOption, "{err}");
@@ -81,17 +78,17 @@ fn invalid_options() {
 #[test]
 fn too_few_clusters_and_unknown_cluster() {
     let f = Formula::parse("y ~ x | g").unwrap();
-    let options = FitOptions {
-        clusters: vec!["one".into()],
-        ..FitOptions::default()
-    };
+    let options = FitOptions::default().vcov(gravity_model::VcovSpec::Cluster(vec!["one".into()]));
     let fitted = fit(&frame(y(24)), &f, Estimator::Ppml, &options).unwrap();
     let err = fitted
-        .inference(&VcovSpec::Cluster(vec!["one".into()]), SmallSample::Fixest)
+        .inference(
+            &VcovSpec::Cluster(vec!["one".into()]),
+            SmallSample::fixest(),
+        )
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TooFewClusters, "{err}");
     let err = fitted
-        .inference(&VcovSpec::Cluster(vec!["x".into()]), SmallSample::Fixest)
+        .inference(&VcovSpec::Cluster(vec!["x".into()]), SmallSample::fixest())
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UnknownColumn, "{err}");
 }

@@ -69,10 +69,7 @@ fn check_models(json_file: &str, ssc_of: impl Fn(&str) -> Option<SmallSample>) -
             other => panic!("unknown vcov {other}"),
         };
         let formula = Formula::parse(m["formula"].as_str().unwrap()).unwrap();
-        let options = FitOptions {
-            clusters,
-            ..FitOptions::default()
-        };
+        let options = FitOptions::default().vcov(gravity_model::VcovSpec::Cluster(clusters));
         let f = fit(frame, &formula, estimator, &options).unwrap_or_else(|e| panic!("{id}: {e}"));
         assert!(f.info.converged, "{id}: did not converge");
         assert_eq!(f.nobs() as u64, m["nobs"].as_u64().unwrap(), "{id}: nobs");
@@ -124,7 +121,7 @@ fn check_models(json_file: &str, ssc_of: impl Fn(&str) -> Option<SmallSample>) -
 #[test]
 fn ppml_and_ols_agree_with_pyfixest_on_balanced_and_unbalanced_panels() {
     let n = check_models("pyfixest.json", |ssc| {
-        (ssc == "fixest").then_some(SmallSample::Fixest)
+        (ssc == "fixest").then_some(SmallSample::fixest())
     });
     assert!(n >= 20, "only {n} models checked");
 }
@@ -132,7 +129,7 @@ fn ppml_and_ols_agree_with_pyfixest_on_balanced_and_unbalanced_panels() {
 #[test]
 fn ppmlhdfe_preset_agrees_with_statsmodels_sandwich() {
     let n = check_models("statsmodels_small.json", |ssc| match ssc {
-        "stata" => Some(SmallSample::Ppmlhdfe),
+        "stata" => Some(SmallSample::ppmlhdfe()),
         _ => None,
     });
     assert_eq!(n, 2);

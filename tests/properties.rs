@@ -106,9 +106,10 @@ fn estimate(frame: &Frame, estimator: Estimator, weights: bool) -> Option<Fit> {
         Estimator::Ols => OLS_FORMULA,
     };
     let formula = Formula::parse(text).expect("formula");
-    let options = FitOptions {
-        weights: weights.then(|| "w".to_owned()),
-        ..FitOptions::default()
+    let options = {
+        let mut o = FitOptions::default();
+        o.weights = weights.then(|| "w".to_owned());
+        o
     };
     // A random panel may leave nothing to estimate (everything separated or
     // a singleton); such a case says nothing about invariance. Any other

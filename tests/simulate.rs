@@ -271,13 +271,10 @@ fn pair_bootstrap_agrees_with_clustered_inference_on_a_synthetic_panel() {
         Formula::parse("trade ~ rta + ldist + contig + lang | exporter^year + importer^year")
             .unwrap();
     let cluster = vec!["exporter^importer".to_string()];
-    let options = FitOptions {
-        clusters: cluster.clone(),
-        ..FitOptions::default()
-    };
+    let options = FitOptions::default().vcov(gravity_model::VcovSpec::Cluster(cluster.clone()));
     let baseline = fit(&frame, &formula, Estimator::Ppml, &options).unwrap();
     let inference = baseline
-        .inference(&VcovSpec::Cluster(cluster), SmallSample::Fixest)
+        .inference(&VcovSpec::Cluster(cluster), SmallSample::fixest())
         .unwrap();
     let (beta, se) = {
         let r = inference.coef("rta").unwrap();

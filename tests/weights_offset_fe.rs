@@ -32,10 +32,7 @@ fn an_offset_shifts_the_coefficient_of_its_variable() {
         &frame,
         &formula,
         Estimator::Ppml,
-        &FitOptions {
-            offset: Some("off".into()),
-            ..FitOptions::default()
-        },
+        &FitOptions::default().offset("off"),
     )
     .unwrap();
     assert!((with.coef("rta").unwrap() - (base.coef("rta").unwrap() - 0.3)).abs() < 1e-7);
@@ -53,10 +50,7 @@ fn an_offset_shifts_the_coefficient_of_its_variable() {
         &frame,
         &lformula,
         Estimator::Ols,
-        &FitOptions {
-            offset: Some("off".into()),
-            ..FitOptions::default()
-        },
+        &FitOptions::default().offset("off"),
     )
     .unwrap();
     assert!((ow.coef("rta").unwrap() - (ob.coef("rta").unwrap() - 0.3)).abs() < 1e-8);
@@ -97,10 +91,7 @@ fn integer_weights_equal_duplicated_rows() {
             &weighted,
             &formula,
             est,
-            &FitOptions {
-                weights: Some("w".into()),
-                ..FitOptions::default()
-            },
+            &FitOptions::default().weights("w"),
         )
         .unwrap();
         let b = fit(&duplicated, &formula, est, &FitOptions::default()).unwrap();

@@ -53,17 +53,15 @@ fn weighted_ppml_and_ols_agree_with_pyfixest() {
             "hetero" => VcovSpec::Hetero,
             _ => VcovSpec::Cluster(vec!["pair".into()]),
         };
-        let options = FitOptions {
-            weights: Some("w".into()),
-            clusters: match &spec {
+        let options = FitOptions::default()
+            .weights("w")
+            .vcov(gravity_model::VcovSpec::Cluster(match &spec {
                 VcovSpec::Cluster(c) => c.clone(),
                 _ => vec![],
-            },
-            ..FitOptions::default()
-        };
+            }));
         let f = fit(&frame, &formula, estimator, &options).unwrap();
         assert_eq!(f.nobs() as u64, m["nobs"].as_u64().unwrap(), "{id}: N");
-        let inf = f.inference(&spec, SmallSample::Fixest).unwrap();
+        let inf = f.inference(&spec, SmallSample::fixest()).unwrap();
         for c in m["coefficients"].as_array().unwrap() {
             let name = c["name"].as_str().unwrap();
             let ours = inf.coef(name).unwrap();

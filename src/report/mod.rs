@@ -212,7 +212,7 @@ impl fmt::Display for Table<'_> {
         };
         writeln!(
             f,
-            "Standard errors: {se_kind}, {:?} small-sample preset",
+            "Standard errors: {se_kind}, {} small-sample preset",
             inf.ssc
         )?;
         let stat = if inf.df_t.is_some() {

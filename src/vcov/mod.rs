@@ -93,32 +93,169 @@ impl std::str::FromStr for VcovSpec {
     }
 }
 
-/// Small-sample conventions, as two named presets that reproduce the peers.
+/// How the fixed effects count in the `K` of the small-sample correction
+/// (fixest's `fixef.K`, pyfixest's `fixef_k`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum SmallSample {
-    /// fixest / pyfixest defaults: `(n−1)/(n−K)` (`n/(n−K)` for hetero) with
-    /// `K` counting the regressors and the fixed effects not nested in a
-    /// cluster variable (every dimension after the first less one level), and
-    /// `G/(G−1)` with the smallest `G` for clustered errors. t statistics with
-    /// `n−K` (or `G−1`) degrees of freedom for OLS, z for PPML.
-    Fixest,
-    /// ppmlhdfe / reghdfe for Poisson: `n/(n−1)` for robust, `G/(G−1)` for
-    /// clustered, no `K` adjustment; z statistics.
-    Ppmlhdfe,
+pub enum FixefK {
+    /// The fixed effects do not count.
+    None,
+    /// Every dimension counts (each after the first less one level), except
+    /// a dimension nested in a cluster variable (fixest's default).
+    Nested,
+    /// Every dimension counts, nested or not.
+    Full,
+}
+
+/// Small-sample corrections of the variance, in fixest's terms (`ssc()`:
+/// `adj`, `fixef.K`, `cluster.adj`, and the t or z distribution), with the
+/// two presets that reproduce the peers: [`SmallSample::fixest`] (also
+/// pyfixest's default) and [`SmallSample::ppmlhdfe`] (Stata's ppmlhdfe and
+/// reghdfe).
+///
+/// With `n` observations, `K` parameters (the regressors plus the fixed
+/// effects as `fixef_k` counts them) and `G` clusters (the smallest
+/// dimension for multi-way clustering), the variance is multiplied by:
+///
+/// | vcov | `adj` | without `adj` |
+/// |---|---|---|
+/// | iid | `(n−1)/(n−K)` (OLS: σ² = RSS/(n−1)) | 1 (OLS: σ² = RSS/n) |
+/// | hetero | `n/(n−K)` | `n/(n−1)` |
+/// | cluster | `(n−1)/(n−K)` | 1 |
+///
+/// and by `G/(G−1)` for clustered errors when `cluster_adj`.
+///
+/// ```
+/// use gravity_model::{FixefK, SmallSample};
+/// let ssc = SmallSample::fixest();
+/// assert!(ssc.adj && ssc.cluster_adj && ssc.fixef_k == FixefK::Nested);
+/// assert_eq!(SmallSample::parse("ppmlhdfe")?, SmallSample::ppmlhdfe());
+/// let custom = SmallSample { fixef_k: FixefK::Full, ..SmallSample::fixest() };
+/// assert_eq!(custom.to_string(), "adj, fixef_k full, cluster_adj, t");
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmallSample {
+    /// The `(n−1)/(n−K)` factor (`n/(n−K)` for hetero); without it, hetero
+    /// gets the `n/(n−1)` of reghdfe and ppmlhdfe.
+    pub adj: bool,
+    /// How the fixed effects count in `K`.
+    pub fixef_k: FixefK,
+    /// The `G/(G−1)` factor for clustered errors.
+    pub cluster_adj: bool,
+    /// OLS: t statistics with `n−K` degrees of freedom (`G−1` when
+    /// clustered), as fixest; false: z statistics. PPML always uses z.
+    pub t_dist: bool,
 }
 
 impl SmallSample {
-    /// Parses `fixest` or `ppmlhdfe`.
+    /// fixest's and pyfixest's defaults: `adj`, `fixef.K = "nested"`,
+    /// `cluster.adj`, t statistics for OLS.
+    pub const fn fixest() -> SmallSample {
+        SmallSample {
+            adj: true,
+            fixef_k: FixefK::Nested,
+            cluster_adj: true,
+            t_dist: true,
+        }
+    }
+
+    /// ppmlhdfe's and reghdfe's: `n/(n−1)` for robust, `G/(G−1)` for
+    /// clustered, no `K` adjustment; z statistics.
+    pub const fn ppmlhdfe() -> SmallSample {
+        SmallSample {
+            adj: false,
+            fixef_k: FixefK::None,
+            cluster_adj: true,
+            t_dist: false,
+        }
+    }
+
+    /// The preset's name, if this is one of the two presets.
+    pub fn preset(&self) -> Option<&'static str> {
+        if *self == SmallSample::fixest() {
+            Some("fixest")
+        } else if *self == SmallSample::ppmlhdfe() {
+            Some("ppmlhdfe")
+        } else {
+            None
+        }
+    }
+
+    /// Parses a preset name, `fixest` or `ppmlhdfe`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidOption`] for any other text.
     pub fn parse(s: &str) -> Result<SmallSample> {
         match s.trim() {
-            "fixest" => Ok(SmallSample::Fixest),
-            "ppmlhdfe" => Ok(SmallSample::Ppmlhdfe),
+            "fixest" => Ok(SmallSample::fixest()),
+            "ppmlhdfe" => Ok(SmallSample::ppmlhdfe()),
             other => Err(Error::model(
                 ErrorKind::InvalidOption,
                 format!("unknown small-sample preset '{other}': expected fixest or ppmlhdfe"),
             )),
         }
+    }
+
+    /// The number of fixed-effect parameters counted in `K`.
+    fn fixef_count(&self, fe: &[FeDim], clusters: &[&FeDim]) -> usize {
+        match self.fixef_k {
+            FixefK::None => 0,
+            FixefK::Nested => fe_df(fe, clusters),
+            FixefK::Full => fe_df(fe, &[]),
+        }
+    }
+}
+
+impl Default for SmallSample {
+    /// [`SmallSample::fixest`].
+    fn default() -> Self {
+        SmallSample::fixest()
+    }
+}
+
+impl std::fmt::Display for SmallSample {
+    /// The preset's name, else the settings (`adj, fixef_k full, …`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(name) = self.preset() {
+            return f.write_str(name);
+        }
+        let k = match self.fixef_k {
+            FixefK::None => "none",
+            FixefK::Nested => "nested",
+            FixefK::Full => "full",
+        };
+        write!(
+            f,
+            "{}, fixef_k {k}, {}, {}",
+            if self.adj { "adj" } else { "no adj" },
+            if self.cluster_adj {
+                "cluster_adj"
+            } else {
+                "no cluster_adj"
+            },
+            if self.t_dist { "t" } else { "z" }
+        )
+    }
+}
+
+impl Serialize for SmallSample {
+    /// A preset as its name (`"fixest"`), other settings as an object.
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        if let Some(name) = self.preset() {
+            return serializer.serialize_str(name);
+        }
+        let mut st = serializer.serialize_struct("SmallSample", 4)?;
+        st.serialize_field("adj", &self.adj)?;
+        st.serialize_field("fixef_k", &self.fixef_k)?;
+        st.serialize_field("cluster_adj", &self.cluster_adj)?;
+        st.serialize_field("t_dist", &self.t_dist)?;
+        st.end()
     }
 }
 
@@ -257,228 +394,226 @@ fn fe_df(fe: &[FeDim], clusters: &[&FeDim]) -> usize {
     k
 }
 
-impl Fit {
-    /// Inference for variance estimator `spec` with small-sample preset `ssc`,
-    /// without refitting. Cluster variables must have been carried into the
-    /// fit ([`FitOptions::clusters`](crate::FitOptions)) or be one of its
-    /// fixed-effect dimensions.
-    pub fn inference(&self, spec: &VcovSpec, ssc: SmallSample) -> Result<Inference> {
-        let c = &self.core;
-        let n = c.n;
-        let p = self.beta.len();
-        // Weights and score residuals on a scale near one (powers of two,
-        // exact), so that no product overflows or underflows whatever the
-        // units of the outcome: V = B M B = (σ_e/σ_w)² B₁ M₁ B₁ with B₁, M₁
-        // computed from w/σ_w and e/σ_e.
-        let s_w = power_of_two_near(root_mean_square(&c.w));
-        let s_e = power_of_two_near(root_mean_square(&c.score_resid));
-        let w1: Vec<f64> = c.w.iter().map(|w| w / s_w).collect();
-        let e1: Vec<f64> = c.score_resid.iter().map(|e| e / s_e).collect();
-        let ratio = s_e / s_w;
-        let bread = if p > 0 {
-            linalg::inv_spd(&linalg::xtwx(&c.x_tilde, n, Some(&w1)))?
-        } else {
-            DMatrix::zeros(0, 0)
-        };
-        let mut notes = Vec::new();
-        let clusters: Vec<FeDim> = spec
-            .clusters()
-            .iter()
-            .map(|name| self.cluster_dim(name))
-            .collect::<Result<_>>()?;
-        let cl_refs: Vec<&FeDim> = clusters.iter().collect();
-        let k_fe = match ssc {
-            SmallSample::Fixest => fe_df(&c.fe, &cl_refs),
-            SmallSample::Ppmlhdfe => 0,
-        };
-        let df_k = (p + k_fe) as f64;
-        let nf = n as f64;
-        let (raw, adjustment, n_clusters, g_min) = match spec {
-            VcovSpec::Iid => {
-                // Every variance below is multiplied by (σ_e/σ_w)² at the
-                // end. OLS: Σ e₁²/w₁ = (Σ e²/w) σ_w/σ_e² and B = B₁/σ_w, so
-                // B σ² = (σ_e/σ_w)² B₁ σ₁². PPML: V = B = (σ_e/σ_w)² B₁ ·
-                // 1/(σ_w (σ_e/σ_w)²).
-                let (sigma2, adj) = match self.estimator {
-                    Estimator::Ols => {
-                        let rss: f64 = e1.iter().zip(&w1).map(|(we, w)| we * we / w).sum();
-                        match ssc {
-                            SmallSample::Fixest => (rss / (nf - 1.0), (nf - 1.0) / (nf - df_k)),
-                            SmallSample::Ppmlhdfe => (rss / nf, 1.0),
-                        }
-                    }
-                    Estimator::Ppml => match ssc {
-                        SmallSample::Fixest => {
-                            (1.0 / (ratio * ratio * s_w), (nf - 1.0) / (nf - df_k))
-                        }
-                        SmallSample::Ppmlhdfe => (1.0 / (ratio * ratio * s_w), 1.0),
-                    },
-                };
-                (bread.clone() * sigma2, adj, vec![], None)
-            }
-            VcovSpec::Hetero => {
-                let m = meat(&c.x_tilde, n, p, &e1, None);
-                let adj = match ssc {
-                    SmallSample::Fixest => nf / (nf - df_k),
-                    SmallSample::Ppmlhdfe => nf / (nf - 1.0),
-                };
-                (&bread * m * &bread, adj, vec![], None)
-            }
-            VcovSpec::Cluster(_) => {
-                let m_dims = clusters.len();
-                let mut total = DMatrix::<f64>::zeros(p, p);
-                // Inclusion–exclusion over non-empty subsets of the dimensions.
-                for mask in 1u32..(1u32 << m_dims) {
-                    let members: Vec<&FeDim> = (0..m_dims)
-                        .filter(|b| mask & (1 << b) != 0)
-                        .map(|b| &clusters[b])
-                        .collect();
-                    let dim = if members.len() == 1 {
-                        members[0].clone()
+/// INFER: inference on `fit` for variance estimator `spec` with small-sample
+/// corrections `ssc`, without refitting; [`Fit::inference`] and
+/// [`Fit::summary`] call it. It reads the fit only through its public
+/// accessors ([`Fit::scores`], [`Fit::fixed_effect_dims`],
+/// [`Fit::cluster_dim`]).
+///
+/// # Errors
+///
+/// [`ErrorKind::UnknownColumn`] if a cluster variable was neither carried
+/// into the fit (by [`FitOptions::vcov`](crate::FitOptions)) nor is one of
+/// its fixed effects; [`ErrorKind::TooFewClusters`] below 2 clusters;
+/// [`ErrorKind::NotPositiveDefinite`] if the demeaned regressors' cross
+/// product is singular.
+pub fn infer(fit: &Fit, spec: &VcovSpec, ssc: SmallSample) -> Result<Inference> {
+    let c = fit.scores();
+    let n = c.n;
+    let p = fit.beta.len();
+    // Weights and score residuals on a scale near one (powers of two,
+    // exact), so that no product overflows or underflows whatever the
+    // units of the outcome: V = B M B = (σ_e/σ_w)² B₁ M₁ B₁ with B₁, M₁
+    // computed from w/σ_w and e/σ_e.
+    let s_w = power_of_two_near(root_mean_square(c.weights));
+    let s_e = power_of_two_near(root_mean_square(c.residuals));
+    let w1: Vec<f64> = c.weights.iter().map(|w| w / s_w).collect();
+    let e1: Vec<f64> = c.residuals.iter().map(|e| e / s_e).collect();
+    let ratio = s_e / s_w;
+    let bread = if p > 0 {
+        linalg::inv_spd(&linalg::xtwx(c.x_tilde, n, Some(&w1)))?
+    } else {
+        DMatrix::zeros(0, 0)
+    };
+    let mut notes = Vec::new();
+    let clusters: Vec<FeDim> = spec
+        .clusters()
+        .iter()
+        .map(|name| fit.cluster_dim(name))
+        .collect::<Result<_>>()?;
+    let cl_refs: Vec<&FeDim> = clusters.iter().collect();
+    let k_fe = ssc.fixef_count(fit.fixed_effect_dims(), &cl_refs);
+    let df_k = (p + k_fe) as f64;
+    let nf = n as f64;
+    let (raw, adjustment, n_clusters, g_min) = match spec {
+        VcovSpec::Iid => {
+            // Every variance below is multiplied by (σ_e/σ_w)² at the
+            // end. OLS: Σ e₁²/w₁ = (Σ e²/w) σ_w/σ_e² and B = B₁/σ_w, so
+            // B σ² = (σ_e/σ_w)² B₁ σ₁². PPML: V = B = (σ_e/σ_w)² B₁ ·
+            // 1/(σ_w (σ_e/σ_w)²).
+            let (sigma2, adj) = match fit.estimator {
+                Estimator::Ols => {
+                    let rss: f64 = e1.iter().zip(&w1).map(|(we, w)| we * we / w).sum();
+                    if ssc.adj {
+                        (rss / (nf - 1.0), (nf - 1.0) / (nf - df_k))
                     } else {
-                        intersect(&members)
-                    };
-                    let sign = if members.len() % 2 == 1 { 1.0 } else { -1.0 };
-                    total += meat(&c.x_tilde, n, p, &e1, Some(&dim)) * sign;
-                }
-                let gs: Vec<usize> = clusters.iter().map(|d| d.n_levels()).collect();
-                for (name, &g) in spec.clusters().iter().zip(&gs) {
-                    if g < 2 {
-                        return Err(Error::model(
-                            ErrorKind::TooFewClusters,
-                            format!(
-                                "clustered standard errors need at least 2 clusters; \
-                             '{name}' has {g} in the estimation sample"
-                            ),
-                        ));
+                        (rss / nf, 1.0)
                     }
-                    if g < FEW_CLUSTERS {
-                        notes.push(format!(
-                            "only {g} clusters in '{name}': clustered standard errors are \
+                }
+                Estimator::Ppml => (
+                    1.0 / (ratio * ratio * s_w),
+                    if ssc.adj {
+                        (nf - 1.0) / (nf - df_k)
+                    } else {
+                        1.0
+                    },
+                ),
+            };
+            (bread.clone() * sigma2, adj, vec![], None)
+        }
+        VcovSpec::Hetero => {
+            let m = meat(c.x_tilde, n, p, &e1, None);
+            let adj = if ssc.adj {
+                nf / (nf - df_k)
+            } else {
+                nf / (nf - 1.0)
+            };
+            (&bread * m * &bread, adj, vec![], None)
+        }
+        VcovSpec::Cluster(_) => {
+            let m_dims = clusters.len();
+            let mut total = DMatrix::<f64>::zeros(p, p);
+            // Inclusion–exclusion over non-empty subsets of the dimensions.
+            for mask in 1u32..(1u32 << m_dims) {
+                let members: Vec<&FeDim> = (0..m_dims)
+                    .filter(|b| mask & (1 << b) != 0)
+                    .map(|b| &clusters[b])
+                    .collect();
+                let dim = if members.len() == 1 {
+                    members[0].clone()
+                } else {
+                    intersect(&members)
+                };
+                let sign = if members.len() % 2 == 1 { 1.0 } else { -1.0 };
+                total += meat(c.x_tilde, n, p, &e1, Some(&dim)) * sign;
+            }
+            let gs: Vec<usize> = clusters.iter().map(|d| d.n_levels()).collect();
+            for (name, &g) in spec.clusters().iter().zip(&gs) {
+                if g < 2 {
+                    return Err(Error::model(
+                        ErrorKind::TooFewClusters,
+                        format!(
+                            "clustered standard errors need at least 2 clusters; \
+                             '{name}' has {g} in the estimation sample"
+                        ),
+                    ));
+                }
+                if g < FEW_CLUSTERS {
+                    notes.push(format!(
+                        "only {g} clusters in '{name}': clustered standard errors are \
                              unreliable with fewer than {FEW_CLUSTERS} (consider a wild \
                              cluster bootstrap)"
-                        ));
-                    }
-                }
-                let g = *gs.iter().min().unwrap_or(&1) as f64;
-                let g_adj = if g > 1.0 { g / (g - 1.0) } else { 1.0 };
-                let adj = match ssc {
-                    SmallSample::Fixest => g_adj * (nf - 1.0) / (nf - df_k),
-                    SmallSample::Ppmlhdfe => g_adj,
-                };
-                let mut v = &bread * total * &bread;
-                if m_dims > 1 {
-                    v = fix_psd(v);
-                }
-                (v, adj, gs, Some(g))
-            }
-        };
-        let mut vcov = raw * (adjustment * ratio * ratio);
-        if let Some((i, centres)) = &c.reparametrisation {
-            // The regressors were centred on the intercept: V = A V_c A'.
-            let mut a = DMatrix::<f64>::identity(p, p);
-            for (j, m) in centres.iter().enumerate() {
-                if j != *i {
-                    a[(*i, j)] = -m;
+                    ));
                 }
             }
-            vcov = &a * vcov * a.transpose();
+            let g = *gs.iter().min().unwrap_or(&1) as f64;
+            let g_adj = if ssc.cluster_adj && g > 1.0 {
+                g / (g - 1.0)
+            } else {
+                1.0
+            };
+            let adj = if ssc.adj {
+                g_adj * (nf - 1.0) / (nf - df_k)
+            } else {
+                g_adj
+            };
+            let mut v = &bread * total * &bread;
+            if m_dims > 1 {
+                v = fix_psd(v);
+            }
+            (v, adj, gs, Some(g))
         }
-        let df_t = match (self.estimator, ssc) {
-            (Estimator::Ols, SmallSample::Fixest) => Some(match g_min {
-                Some(g) => g - 1.0,
-                None => nf - df_k,
-            }),
-            _ => None,
-        };
-        let coefficients = self
-            .names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                let est = self.beta[j];
-                let v = vcov[(j, j)];
-                // A standard error below 1e-10 of the estimate (|z| > 1e10)
-                // is rounding noise of an essentially perfect fit, not
-                // information.
-                let negligible = v.is_finite() && v > 0.0 && v.sqrt() < 1e-10 * est.abs();
-                if !(v.is_finite() && v > 0.0) || negligible {
-                    let problem = if v.is_nan() || v.is_infinite() {
-                        format!("its variance is not a finite number ({v})")
-                    } else if negligible {
-                        format!(
-                            "its estimated variance is not positive beyond rounding ({v:e}; \
+    };
+    let mut vcov = raw * (adjustment * ratio * ratio);
+    if let Some((i, centres)) = c.reparametrisation {
+        // The regressors were centred on the intercept: V = A V_c A'.
+        let mut a = DMatrix::<f64>::identity(p, p);
+        for (j, m) in centres.iter().enumerate() {
+            if j != i {
+                a[(i, j)] = -m;
+            }
+        }
+        vcov = &a * vcov * a.transpose();
+    }
+    let df_t = match fit.estimator {
+        Estimator::Ols if ssc.t_dist => Some(match g_min {
+            Some(g) => g - 1.0,
+            None => nf - df_k,
+        }),
+        _ => None,
+    };
+    let coefficients = fit
+        .names
+        .iter()
+        .enumerate()
+        .map(|(j, name)| {
+            let est = fit.beta[j];
+            let v = vcov[(j, j)];
+            // A standard error below 1e-10 of the estimate (|z| > 1e10)
+            // is rounding noise of an essentially perfect fit, not
+            // information.
+            let negligible = v.is_finite() && v > 0.0 && v.sqrt() < 1e-10 * est.abs();
+            if !(v.is_finite() && v > 0.0) || negligible {
+                let problem = if v.is_nan() || v.is_infinite() {
+                    format!("its variance is not a finite number ({v})")
+                } else if negligible {
+                    format!(
+                        "its estimated variance is not positive beyond rounding ({v:e}; \
                              an essentially perfect fit)"
-                        )
-                    } else {
-                        format!("its estimated variance is not positive ({v:e})")
-                    };
-                    notes.push(format!("no standard error for '{name}': {problem}"));
-                    return Ok(CoefRow {
-                        name: name.clone(),
-                        estimate: est,
-                        std_error: f64::NAN,
-                        statistic: f64::NAN,
-                        p_value: f64::NAN,
-                        ci_low: f64::NAN,
-                        ci_high: f64::NAN,
-                        problem: Some(problem),
-                    });
-                }
-                let se = v.sqrt();
-                let stat = est / se;
-                // Two-sided p from the survival function: a tiny p stays tiny
-                // rather than 1 − cdf rounding to 0.
-                let (p_value, crit) = match df_t {
-                    Some(df) if df > 0.0 => {
-                        // StudentsT::new fails only for df <= 0, excluded here.
-                        let t = StudentsT::new(0.0, 1.0, df)
-                            .map_err(|e| Error::Bug(format!("t distribution: {e}")))?;
-                        (2.0 * t.sf(stat.abs()), t.inverse_cdf(0.975))
-                    }
-                    _ => {
-                        let z = Normal::standard();
-                        (2.0 * z.sf(stat.abs()), z.inverse_cdf(0.975))
-                    }
+                    )
+                } else {
+                    format!("its estimated variance is not positive ({v:e})")
                 };
-                Ok(CoefRow {
+                notes.push(format!("no standard error for '{name}': {problem}"));
+                return Ok(CoefRow {
                     name: name.clone(),
                     estimate: est,
-                    std_error: se,
-                    statistic: stat,
-                    p_value,
-                    ci_low: est - crit * se,
-                    ci_high: est + crit * se,
-                    problem: None,
-                })
+                    std_error: f64::NAN,
+                    statistic: f64::NAN,
+                    p_value: f64::NAN,
+                    ci_low: f64::NAN,
+                    ci_high: f64::NAN,
+                    problem: Some(problem),
+                });
+            }
+            let se = v.sqrt();
+            let stat = est / se;
+            // Two-sided p from the survival function: a tiny p stays tiny
+            // rather than 1 − cdf rounding to 0.
+            let (p_value, crit) = match df_t {
+                Some(df) if df > 0.0 => {
+                    // StudentsT::new fails only for df <= 0, excluded here.
+                    let t = StudentsT::new(0.0, 1.0, df)
+                        .map_err(|e| Error::Bug(format!("t distribution: {e}")))?;
+                    (2.0 * t.sf(stat.abs()), t.inverse_cdf(0.975))
+                }
+                _ => {
+                    let z = Normal::standard();
+                    (2.0 * z.sf(stat.abs()), z.inverse_cdf(0.975))
+                }
+            };
+            Ok(CoefRow {
+                name: name.clone(),
+                estimate: est,
+                std_error: se,
+                statistic: stat,
+                p_value,
+                ci_low: est - crit * se,
+                ci_high: est + crit * se,
+                problem: None,
             })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Inference {
-            spec: spec.clone(),
-            ssc,
-            vcov,
-            coefficients,
-            n_clusters,
-            df_t,
-            adjustment,
-            notes,
         })
-    }
-
-    /// A cluster variable carried into the fit, or a fixed-effect dimension.
-    fn cluster_dim(&self, name: &str) -> Result<FeDim> {
-        let c = &self.core;
-        let norm = |s: &str| s.replace(' ', "");
-        if let Some(d) = c.clusters.iter().find(|d| norm(&d.name) == norm(name)) {
-            return Ok(d.clone());
-        }
-        if let Some(d) = c.fe.iter().find(|d| norm(&d.name) == norm(name)) {
-            return Ok(d.clone());
-        }
-        Err(Error::model(ErrorKind::UnknownColumn, format!(
-            "cluster variable '{name}' was not carried into the fit: pass it in FitOptions::clusters"
-        )))
-    }
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Inference {
+        spec: spec.clone(),
+        ssc,
+        vcov,
+        coefficients,
+        n_clusters,
+        df_t,
+        adjustment,
+        notes,
+    })
 }
 
 /// The intersection of several cluster dimensions (for inclusion–exclusion).

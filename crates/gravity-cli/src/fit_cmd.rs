@@ -4,8 +4,8 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use gravity_model::report::{FitReport, Table, Timings};
 use gravity_model::{
-    fit, ColumnKind, ColumnRequest, CsvOptions, Error, Estimator, FitOptions, Formula, Frame,
-    Separation, SmallSample, VcovSpec,
+    fit, ColumnKind, ColumnRequest, CsvOptions, Error, Estimator, FitOptions, FixefRm, Formula,
+    Frame, SmallSample, VcovSpec,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -165,8 +165,8 @@ fn run_inner(args: &FitArgs) -> Result<()> {
         EstimatorArg::Ols => Estimator::Ols,
     };
     let ssc = match args.ssc {
-        SscArg::Fixest => SmallSample::Fixest,
-        SscArg::Ppmlhdfe => SmallSample::Ppmlhdfe,
+        SscArg::Fixest => SmallSample::fixest(),
+        SscArg::Ppmlhdfe => SmallSample::ppmlhdfe(),
     };
     let vcov = VcovSpec::parse(&args.vcov)?;
     let formula = Formula::parse(&args.formula)?;
@@ -220,20 +220,20 @@ fn run_inner(args: &FitArgs) -> Result<()> {
     })?;
     let load_s = t0.elapsed().as_secs_f64();
 
-    let options = FitOptions {
-        tol: args.tol,
-        max_iter: args.max_iter,
-        separation: if args.no_separation {
-            Separation::none()
-        } else {
-            Separation::default()
-        },
-        drop_singletons: !args.keep_singletons,
-        weights: args.weights.clone(),
-        offset: args.offset.clone(),
-        clusters,
-        ..FitOptions::default()
-    };
+    let mut options = FitOptions::default()
+        .irls_tol(args.tol)
+        .irls_max_iter(args.max_iter)
+        .fixef_rm(match (args.no_separation, args.keep_singletons) {
+            (false, false) => FixefRm::Both,
+            (false, true) => FixefRm::Perfect,
+            (true, false) => FixefRm::Singleton,
+            (true, true) => FixefRm::None,
+        })
+        .separation_ir(!args.no_separation)
+        .vcov(vcov.clone())
+        .ssc(ssc);
+    options.weights = args.weights.clone();
+    options.offset = args.offset.clone();
     let t1 = Instant::now();
     let fitted = fit(&frame, &formula, estimator, &options)?;
     let fit_s = t1.elapsed().as_secs_f64();

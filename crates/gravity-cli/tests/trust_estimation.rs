@@ -9,8 +9,7 @@
 //! 5. Separation edge cases are reported.
 
 use gravity_model::{
-    fit, Column, CsvOptions, Estimator, FitOptions, Formula, Frame, Separation, SmallSample,
-    VcovSpec,
+    fit, Column, CsvOptions, Estimator, FitOptions, Formula, Frame, SmallSample, VcovSpec,
 };
 use serde_json::Value;
 use std::io::Read;
@@ -278,7 +277,7 @@ fn item4_tiny_p_values_come_from_the_survival_function() {
     let frame = panel(|i, j| ((i * 5 + j * 3) % 7) as f64);
     let formula = Formula::parse("y ~ x | exporter + importer").unwrap();
     let f = fit(&frame, &formula, Estimator::Ppml, &FitOptions::default()).unwrap();
-    let inf = f.inference(&VcovSpec::Iid, SmallSample::Fixest).unwrap();
+    let inf = f.inference(&VcovSpec::Iid, SmallSample::fixest()).unwrap();
     let row = inf.coef("x").unwrap();
     let z = row.statistic.abs();
     assert!(z > 9.0, "z = {z}");
@@ -364,10 +363,7 @@ fn item5_relu_non_convergence_is_reported() {
         }
         // One iteration is not enough for every data set: where it is not,
         // the report must say so.
-        let options = FitOptions {
-            relu_max_iter: 1,
-            ..FitOptions::default()
-        };
+        let options = FitOptions::default().ir_max_iter(1);
         let cut = match fit(&frame, &formula, Estimator::Ppml, &options) {
             Ok(f) => f,
             // Without the ReLU drops the fit may fail outright: an error,
@@ -422,10 +418,7 @@ fn item5_regressor_separation_without_the_checks_warns() {
         if full.sample.dropped.separated == 0 {
             continue;
         }
-        let off = FitOptions {
-            separation: Separation::none(),
-            ..FitOptions::default()
-        };
+        let off = FitOptions::default().no_separation();
         match fit(&frame, &formula, Estimator::Ppml, &off) {
             Err(_) => {}
             Ok(f) => {

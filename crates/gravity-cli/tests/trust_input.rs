@@ -212,18 +212,9 @@ fn fit_options_are_validated_by_the_library() {
     .unwrap();
     let formula = Formula::parse("y ~ x").unwrap();
     for options in [
-        FitOptions {
-            tol: 2.0,
-            ..FitOptions::default()
-        },
-        FitOptions {
-            max_iter: 0,
-            ..FitOptions::default()
-        },
-        FitOptions {
-            inner_tol: f64::NAN,
-            ..FitOptions::default()
-        },
+        FitOptions::default().irls_tol(2.0),
+        FitOptions::default().irls_max_iter(0),
+        FitOptions::default().fixef_tol(f64::NAN),
     ] {
         let err = fit(&frame, &formula, Estimator::Ppml, &options).unwrap_err();
         assert_eq!(err.kind(), gravity_model::ErrorKind::InvalidOption, "{err}");

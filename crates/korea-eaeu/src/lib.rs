@@ -433,10 +433,8 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
     let path = gravity_panel::shipped_panel_path();
     let frame = gravity_panel::load_shipped_panel()?;
     let cluster = "exporter^importer".to_string();
-    let fit_opts = FitOptions {
-        clusters: vec![cluster.clone()],
-        ..FitOptions::default()
-    };
+    let fit_opts =
+        FitOptions::default().vcov(gravity_model::VcovSpec::Cluster(vec![cluster.clone()]));
     let vcov = VcovSpec::Cluster(vec![cluster.clone()]);
     let main_text =
         "trade ~ fta + sanction_trade | exporter^year + importer^year + exporter^importer";
@@ -452,7 +450,7 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
             "the gravity model did not converge".into(),
         ));
     }
-    let inf = main.inference(&vcov, SmallSample::Fixest)?;
+    let inf = main.inference(&vcov, SmallSample::fixest())?;
     let eaeu_text =
         "trade ~ fta + eaeu + sanction_trade | exporter^year + importer^year + exporter^importer";
     let variant = fit(
@@ -461,7 +459,7 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         Estimator::Ppml,
         &fit_opts,
     )?;
-    let inf_e = variant.inference(&vcov, SmallSample::Fixest)?;
+    let inf_e = variant.inference(&vcov, SmallSample::fixest())?;
     let rows = series(&frame, &main, &inf, options.start_year)?;
 
     // General equilibrium: a Korea–EAEU FTA in the GE year.
