@@ -308,6 +308,14 @@ fn in_first_appearance_order(codes: &[u32], levels: usize) -> bool {
 /// Builds the design: reads the formula's columns from the frame, drops rows
 /// with a missing value (recorded as [`RowStatus::Missing`]) and encodes the
 /// fixed effects on the rows that remain.
+///
+/// # Errors
+///
+/// [`ErrorKind::Formula`](crate::ErrorKind::Formula) or
+/// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) for a column
+/// that is missing, of the wrong type or (for PPML) negative;
+/// [`ErrorKind::UnknownColumn`](crate::ErrorKind::UnknownColumn) for weights,
+/// offset or cluster columns that do not exist.
 pub fn build(frame: &Frame, formula: &Formula, spec: &DesignSpec) -> Result<Design> {
     let n_full = frame.nrows();
     let y_name = formula.response.name.as_str();

@@ -524,6 +524,17 @@ impl Fit {
 /// assert!(fit.coef("x").unwrap() > 0.0);
 /// # Ok::<(), gravity_model::Error>(())
 /// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidOption`] for options out of range
+/// ([`FitOptions::validate`]); the errors of building the design (a missing
+/// or non-numeric column, a negative PPML outcome);
+/// [`ErrorKind::ZeroOutcome`] and [`ErrorKind::EmptySample`] when nothing can
+/// be estimated; [`ErrorKind::NotPositiveDefinite`] or
+/// [`ErrorKind::Diverged`] for numerical failures the checks could not
+/// prevent. Non-convergence is not an error: it is in [`Fit::info`] and
+/// [`Fit::notes`].
 pub fn fit(
     frame: &Frame,
     formula: &Formula,
@@ -678,6 +689,11 @@ pub(crate) fn fit_design(
 impl Fit {
     /// The fixed-effect coefficients, recovered after estimation with the
     /// normalisation documented in [`crate::fixed_effects::recover`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NoConvergence`] if the recovery of the fixed effects does
+    /// not reach its tolerance.
     pub fn fixed_effects(&self) -> Result<crate::fixed_effects::FixedEffectEstimates> {
         let c = &self.core;
         let n = c.n;
@@ -700,6 +716,11 @@ impl Fit {
     /// columns, and the offset column if the fit had one). Rows with a missing
     /// value or a fixed-effect level not in the estimation sample get `None`.
     /// For PPML the prediction of the mean is `exp` of this.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnknownColumn`] if a regressor, fixed effect or the
+    /// offset is missing from `frame`.
     pub fn predict_link(
         &self,
         frame: &Frame,

@@ -9,6 +9,9 @@
 //! Data flows one way: load ([`Frame`]) → validate ([`Formula`]) → encode
 //! → estimate → infer → simulate → report.
 #![warn(missing_docs)]
+// Unsafe code is refused except where allowed locally with its proof (one
+// unchecked gather in fixed_effects::normal).
+#![deny(unsafe_code)]
 // The numerical kernels index several parallel arrays by row, as the
 // algorithms in the papers do; iterator chains over five zipped slices would
 // read worse.
@@ -48,3 +51,8 @@ pub use fit::{fit, Estimator, Fit, FitInfo, FitOptions, FixefRm, Scores, Termina
 pub use sample::{Dropped, RowStatus, SampleReport};
 pub use separation::Separation;
 pub use vcov::{CoefRow, FixefK, Inference, SmallSample, VcovSpec};
+
+/// The README's code examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

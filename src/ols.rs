@@ -5,7 +5,7 @@
 use crate::design::{Design, INTERCEPT};
 use crate::error::Result;
 use crate::fit::{Estimate, FitInfo, FitOptions, Termination};
-use crate::fixed_effects::{ColumnWork, DemeanParams, Demeaner};
+use crate::fixed_effects::{CoefJob, Coefficients, DemeanParams, Layout, NormalEquations};
 use crate::linalg;
 use crate::scaling::{self, intercept_column, RegressorScaling};
 use std::time::Instant;
@@ -33,25 +33,32 @@ pub(crate) fn estimate(mut d: Design, options: &FitOptions) -> Result<(Design, E
         let intercept = intercept_column(&d);
         RegressorScaling::apply(&mut d.x, n, d.weights.as_deref(), has_fe, intercept)
     };
-    let dm = Demeaner::new(&d.fe, &w);
+    // The same demeaning solver as PPML: the normal equations of the
+    // fixed effects, solved for y and every regressor in shared passes.
+    let layout = Layout::new(&d.fe);
+    let mut eq = NormalEquations::new(&layout, &w);
     let params = DemeanParams {
         tol: options.fixef_tol,
         max_iter: 100_000,
     };
     let mut p = d.p();
     let mut x_tilde = vec![0.0; n * p];
-    let mut xwork = ColumnWork::many(n, &d.fe, p);
+    let mut xwork = Coefficients::many(&layout, p);
     let mut y_tilde = vec![0.0; n];
-    let mut ywork = ColumnWork::new(n, &d.fe);
-    let (yinfo, xinfo) = dm.demean_outcome_and_columns(
-        &y_adj,
-        &mut y_tilde,
-        &mut ywork,
-        &d.x,
-        &mut x_tilde,
-        &mut xwork,
-        &params,
-    );
+    let mut ywork = Coefficients::zeros(&layout);
+    let infos = {
+        let mut jobs = CoefJob::outcome_and_columns(
+            &y_adj,
+            &mut y_tilde,
+            &mut ywork,
+            &d.x,
+            &mut x_tilde,
+            &mut xwork,
+            false,
+        );
+        eq.solve(&mut jobs, &params)
+    };
+    let (yinfo, xinfo) = (infos[0], &infos[1..]);
     let sweeps = yinfo.iterations + xinfo.iter().map(|i| i.iterations).sum::<usize>();
     let converged = yinfo.converged && xinfo.iter().all(|i| i.converged);
 

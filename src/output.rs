@@ -20,6 +20,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `path` through `write`, atomically: nothing replaces the old file
 /// unless `write` and the flush and sync all succeed.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`](crate::ErrorKind::Io) if the temporary file cannot be
+/// created, written, synced or renamed (the target is then left as it was),
+/// or the error `write` returns.
 pub fn write_atomic<F>(path: &Path, write: F) -> Result<()>
 where
     F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
@@ -45,6 +51,12 @@ impl Staged {
     }
 
     /// Writes the future content of `path` to a temporary file beside it.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) if the staged file cannot be
+    /// created or written, or the error `write` returns; nothing already in
+    /// place is touched.
     pub fn add<F>(&mut self, path: &Path, write: F) -> Result<()>
     where
         F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
@@ -70,6 +82,11 @@ impl Staged {
     }
 
     /// Renames every temporary over its target.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) if a rename fails; the files
+    /// renamed before it are already in place.
     pub fn commit(mut self) -> Result<()> {
         let files = std::mem::take(&mut self.files);
         for (k, (temp, target)) in files.iter().enumerate() {
@@ -135,6 +152,11 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Checks an output path before any work is done: it is none of `inputs`,
 /// not a directory, and its directory exists.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`](crate::ErrorKind::Io) if `output` is one of `inputs` or
+/// its directory does not exist.
 pub fn check_output(output: &Path, inputs: &[&Path]) -> Result<()> {
     let location = || Location::new(Some(output.to_owned()), None, None);
     for input in inputs {

@@ -79,6 +79,11 @@ fn logistic(x: f64) -> f64 {
 /// assert_eq!(frame.nrows(), 10 * 10 * 3);
 /// # Ok::<(), gravity_model::Error>(())
 /// ```
+///
+/// # Errors
+///
+/// Only those of [`Frame::from_columns`] (columns of unequal length), which
+/// the generator's own columns cannot produce.
 pub fn generate(spec: &PanelSpec) -> Result<Frame> {
     let (n, t) = (spec.countries, spec.years);
     let mut rng = rand::rngs::StdRng::seed_from_u64(spec.seed);

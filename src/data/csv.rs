@@ -96,6 +96,12 @@ impl Frame {
     ///
     /// Fails if the file cannot be read, is empty, or has an empty or
     /// duplicate column name.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) if the file cannot be read;
+    /// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) for an
+    /// empty, duplicate or malformed header.
     pub fn read_header(path: &Path, options: &CsvOptions) -> Result<Vec<String>> {
         let mut input = Input::open(path, options)?;
         let header = read_header_row(&mut input);
@@ -131,6 +137,13 @@ impl Frame {
     /// assert_eq!(frame.factor("exporter")?.levels, ["DEU", "FRA"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) if the file cannot be read;
+    /// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData), with the
+    /// file, line and column, for a malformed row or cell, a value of the
+    /// wrong type, or input over the limits of `options`.
     pub fn read_csv(
         path: &Path,
         options: &CsvOptions,
@@ -144,6 +157,10 @@ impl Frame {
     /// known: `plan` receives the header and returns the columns to read
     /// (`None` for all), or an error (e.g. a formula naming a column the file
     /// lacks). Header and rows come from the same single read of the file.
+    ///
+    /// # Errors
+    ///
+    /// As [`Frame::read_csv`], and the error `plan` returns.
     pub fn read_csv_with<F>(path: &Path, options: &CsvOptions, plan: F) -> Result<Frame>
     where
         F: FnOnce(&[String]) -> Result<Option<Vec<ColumnRequest>>>,
@@ -161,6 +178,10 @@ impl Frame {
     /// assert_eq!(frame.numeric("y")?, [1.0, 2.0]);
     /// # Ok::<(), gravity_model::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Frame::read_csv`].
     pub fn read_csv_reader<R: Read + 'static>(
         reader: R,
         name: Option<&Path>,
@@ -179,6 +200,10 @@ impl Frame {
     }
 
     /// Reads CSV from bytes in memory (no file name in errors).
+    ///
+    /// # Errors
+    ///
+    /// As [`Frame::read_csv`].
     pub fn read_csv_bytes(
         bytes: &[u8],
         options: &CsvOptions,

@@ -142,6 +142,11 @@ impl Frame {
     /// assert_eq!(frame.nrows(), 3);
     /// # Ok::<(), gravity_model::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) if the
+    /// columns differ in length or a name repeats.
     pub fn from_columns(columns: Vec<(String, Column)>) -> Result<Frame> {
         let n = columns.first().map_or(0, |(_, c)| c.len());
         let mut names = Vec::with_capacity(columns.len());
@@ -206,6 +211,11 @@ impl Frame {
     ///
     /// Fails, naming the column, if there is no such column or it holds
     /// categories.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) if there is
+    /// no such column or it is not numeric.
     pub fn numeric(&self, name: &str) -> Result<&[f64]> {
         match self.column(name) {
             Some(Column::Numeric(values)) => Ok(values),
@@ -222,6 +232,11 @@ impl Frame {
     /// numeric column encoded with [`Factor::from_numeric`] (levels sorted).
     ///
     /// Fails, naming the column, if there is no such column.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) if there is
+    /// no such column.
     pub fn factor(&self, name: &str) -> Result<Cow<'_, Factor>> {
         match self.column(name) {
             Some(Column::Factor(factor)) => Ok(Cow::Borrowed(factor)),
@@ -304,6 +319,11 @@ impl Frame {
     }
 
     /// Adds (or replaces) a column.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) if the
+    /// column's length differs from the frame's.
     pub fn insert(&mut self, name: &str, column: Column) -> Result<()> {
         if column.len() != self.nrows() {
             return Err(Error::data(

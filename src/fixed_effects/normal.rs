@@ -573,6 +573,9 @@ impl<'a> NormalEquations<'a> {
     }
 
     /// [`Self::pass_from`] over the other codes `others` of dimension `k`.
+    // The one unsafe block of the library: an unchecked gather, justified
+    // at its SAFETY comment below.
+    #[allow(unsafe_code)]
     fn pass_codes<const M: usize, const S: usize, T: Code>(
         &self,
         k: usize,

@@ -90,6 +90,11 @@ impl Formula {
     /// );
     /// # Ok::<(), gravity_model::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Formula`](crate::ErrorKind::Formula), underlining the
+    /// token that does not parse.
     pub fn parse(text: &str) -> Result<Formula> {
         parse::parse(text)
     }
@@ -99,6 +104,11 @@ impl Formula {
     ///
     /// The hint suggests a near match (edit distance at most 2), or lists
     /// the available columns.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Formula`](crate::ErrorKind::Formula) naming the first
+    /// variable that is not in `available`, with the closest name as a hint.
     pub fn check_columns(&self, available: &[String]) -> Result<()> {
         for (part, term) in self.terms() {
             if !available.contains(&term.name) {

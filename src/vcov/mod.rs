@@ -40,6 +40,11 @@ impl VcovSpec {
     /// );
     /// # Ok::<(), gravity_model::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidOption`] for an unknown type or `cluster:` without
+    /// a variable.
     pub fn parse(s: &str) -> Result<VcovSpec> {
         let s = s.trim();
         match s {

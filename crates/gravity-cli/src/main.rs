@@ -3,6 +3,8 @@
 //! Results go to stdout, diagnostics (`note:` lines) and errors (`gravity: `
 //! prefix) to stderr; the exit code is 0 on success, 2 on error.
 
+#![deny(unsafe_code)]
+
 mod fit_cmd;
 mod simulate_cmd;
 
@@ -55,15 +57,25 @@ fn message(e: &anyhow::Error) -> String {
     out
 }
 
-fn main() -> ExitCode {
-    // A write beyond the file-size limit (`ulimit -f`) must fail with an
-    // error, which leaves the old output in place, not kill the process.
-    #[cfg(unix)]
+/// Sets SIGXFSZ to "ignore", so that a write beyond `ulimit -f` fails with
+/// an error instead of killing the process.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn ignore_sigxfsz() {
     // SAFETY: setting a signal's disposition to "ignore" before any thread
     // starts; no handler code runs.
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
+}
+
+#[cfg(not(unix))]
+fn ignore_sigxfsz() {}
+
+fn main() -> ExitCode {
+    // A write beyond the file-size limit (`ulimit -f`) must fail with an
+    // error, which leaves the old output in place, not kill the process.
+    ignore_sigxfsz();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Fit(args) => fit_cmd::run(args),
