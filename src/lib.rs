@@ -41,7 +41,7 @@ mod ppml;
 pub mod report;
 pub mod sample;
 mod scaling;
-pub mod separation;
+mod separation;
 pub mod simulate;
 pub mod synthetic;
 mod validate;
@@ -49,7 +49,6 @@ pub mod vcov;
 
 pub use fit::{fit, Estimator, Fit, FitInfo, FitOptions, FixefRm, Scores, Termination};
 pub use sample::{Dropped, RowStatus, SampleReport};
-pub use separation::Separation;
 pub use vcov::{CoefRow, FixefK, Inference, SmallSample, VcovSpec};
 
 /// The README's code examples, compiled as doctests.
