@@ -89,7 +89,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// Malformed or invalid input data: a cell, a row, a header.
-    #[error("{}: {message}{}", location.prefix_for(message), hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
+    #[error("{}{message}{}", lead(location, message), hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
     Data {
         /// Where the bad value is.
         location: Location,
@@ -289,6 +289,17 @@ impl Error {
             Error::Data { location, .. } => Some(location),
             _ => None,
         }
+    }
+}
+
+/// The location before a message, with its `: `; nothing for an empty
+/// location (data read from memory, with no line or column to name).
+fn lead(location: &Location, message: &str) -> String {
+    let prefix = location.prefix_for(message);
+    if prefix.is_empty() {
+        prefix
+    } else {
+        format!("{prefix}: ")
     }
 }
 

@@ -84,7 +84,7 @@ pub struct ColumnRequest {
 }
 
 /// The hint attached to every bad numeric cell.
-const MISSING_HINT: &str =
+pub(super) const MISSING_HINT: &str =
     "leave the cell empty to mark it missing; empty cells are dropped and counted";
 
 /// Size of the CSV reader's buffer.
@@ -213,6 +213,21 @@ impl Frame {
     }
 }
 
+/// Reads CSV from an already opened stream (the format chooser's): `gzip`
+/// says the stream is decompressed gzip, so that its errors are named as such.
+pub(super) fn read_stream<F>(
+    reader: Box<dyn Read>,
+    file: Option<PathBuf>,
+    gzip: bool,
+    options: &CsvOptions,
+    plan: F,
+) -> Result<Frame>
+where
+    F: FnOnce(&[String]) -> Result<Option<Vec<ColumnRequest>>>,
+{
+    read_input(Input::new(reader, file, gzip, options, BUFFER), plan)
+}
+
 fn read_input<F>(mut input: Input, plan: F) -> Result<Frame>
 where
     F: FnOnce(&[String]) -> Result<Option<Vec<ColumnRequest>>>,
@@ -220,7 +235,7 @@ where
     let result = (|| {
         let header = read_header_row(&mut input)?;
         let requests = plan(&header)?;
-        let plan = resolve(&header, requests.as_deref(), input.file.as_deref())?;
+        let plan = resolve(&header, requests.as_deref(), input.file.as_deref(), Some(1))?;
         let mut builders: Vec<Builder> = plan.iter().map(|p| Builder::new(p.kind)).collect();
         let lines = scan(&mut input, &header, &plan, &mut builders)?;
         if lines.is_empty() {
@@ -777,18 +792,20 @@ fn read_header_row(input: &mut Input) -> Result<Vec<String>> {
 
 /// A column to read: its position in the header, name and kind.
 #[derive(Debug, Clone)]
-struct Planned {
-    index: usize,
-    name: String,
-    kind: ColumnKind,
+pub(super) struct Planned {
+    pub(super) index: usize,
+    pub(super) name: String,
+    pub(super) kind: ColumnKind,
 }
 
 /// Matches the requests against the header; a name requested twice is read
-/// once, with the stricter kind.
-fn resolve(
+/// once, with the stricter kind. `line` is where the header is (line 1 of a
+/// CSV file; none in a binary file).
+pub(super) fn resolve(
     header: &[String],
     requests: Option<&[ColumnRequest]>,
     path: Option<&Path>,
+    line: Option<u64>,
 ) -> Result<Vec<Planned>> {
     let Some(requests) = requests else {
         return Ok(header
@@ -811,7 +828,7 @@ fn resolve(
     for request in requests {
         let Some(&index) = positions.get(request.name.as_str()) else {
             return Err(Error::data_hint(
-                Location::new(path.map(Path::to_owned), Some(1), None),
+                Location::new(path.map(Path::to_owned), line, None),
                 format!("unknown column '{}'", request.name),
                 text::unknown_column_hint(&request.name, header),
             ));
@@ -888,7 +905,7 @@ fn scan(
 /// Makes room for one more element, failing instead of aborting when the
 /// memory is not there (the number of rows comes from the input).
 #[inline]
-fn grow<T>(v: &mut Vec<T>) -> std::result::Result<(), CellProblem> {
+pub(super) fn grow<T>(v: &mut Vec<T>) -> std::result::Result<(), CellProblem> {
     if v.len() == v.capacity() {
         let more = v.capacity().max(1024);
         v.try_reserve_exact(more)
@@ -898,7 +915,7 @@ fn grow<T>(v: &mut Vec<T>) -> std::result::Result<(), CellProblem> {
 }
 
 /// Why a cell was rejected.
-enum CellProblem {
+pub(super) enum CellProblem {
     NotNumber,
     NotFinite,
     Negative,
@@ -908,7 +925,13 @@ enum CellProblem {
 }
 
 impl CellProblem {
-    fn into_error(self, path: Option<&Path>, line: u64, column: &str, cell: &[u8]) -> Error {
+    pub(super) fn into_error(
+        self,
+        path: Option<&Path>,
+        line: u64,
+        column: &str,
+        cell: &[u8],
+    ) -> Error {
         let location = Location::new(path.map(Path::to_owned), Some(line), Some(column));
         let found = quote(cell);
         match self {
@@ -946,7 +969,7 @@ impl CellProblem {
 }
 
 /// A cell for an error message: quoted, escaped, at most 40 characters.
-fn quote(cell: &[u8]) -> String {
+pub(super) fn quote(cell: &[u8]) -> String {
     let text = String::from_utf8_lossy(&cell[..cell.len().min(160)]);
     if text.chars().count() > 40 || cell.len() > 160 {
         let short: String = text.chars().take(40).collect();
@@ -997,7 +1020,7 @@ fn parse_number(cell: &[u8]) -> Number {
 
 /// FxHash (as in rustc): fast, and good enough for the levels of a factor.
 #[derive(Default)]
-struct FxHasher(u64);
+pub(super) struct FxHasher(u64);
 
 impl FxHasher {
     const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
@@ -1034,8 +1057,9 @@ impl Hasher for FxHasher {
 
 type LevelMap = HashMap<Box<[u8]>, u32, BuildHasherDefault<FxHasher>>;
 
-/// Accumulates one column while the file is read.
-enum Builder {
+/// Accumulates one column while the file is read (the text cells of any
+/// format: CSV fields, Stata strings, Parquet strings).
+pub(super) enum Builder {
     Numeric {
         values: Vec<f64>,
         non_negative: bool,
@@ -1056,7 +1080,7 @@ enum Builder {
 }
 
 impl Builder {
-    fn new(kind: ColumnKind) -> Builder {
+    pub(super) fn new(kind: ColumnKind) -> Builder {
         match kind {
             ColumnKind::Numeric => Builder::Numeric {
                 values: Vec::new(),
@@ -1080,7 +1104,7 @@ impl Builder {
     }
 
     #[inline]
-    fn push(&mut self, cell: &[u8]) -> std::result::Result<(), CellProblem> {
+    pub(super) fn push(&mut self, cell: &[u8]) -> std::result::Result<(), CellProblem> {
         match self {
             Builder::Numeric {
                 values,
@@ -1149,7 +1173,15 @@ impl Builder {
         Ok(())
     }
 
-    fn finish(self) -> Column {
+    /// Number of cells so far.
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Builder::Numeric { values, .. } | Builder::Auto { values, .. } => values.len(),
+            Builder::Factor { codes, .. } => codes.len(),
+        }
+    }
+
+    pub(super) fn finish(self) -> Column {
         match self {
             Builder::Numeric { values, .. } | Builder::Auto { values, .. } => {
                 Column::Numeric(values)

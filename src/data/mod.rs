@@ -1,4 +1,10 @@
-//! LOAD: a panel of named columns, read from CSV or built in memory.
+//! LOAD: a panel of named columns, read from CSV, Stata `.dta` or Parquet
+//! (the `parquet` feature), or built in memory.
+//!
+//! [`Frame::read_path`] chooses the reader by the file's content and name;
+//! [`Frame::read_csv`], [`Frame::read_dta`] and `Frame::read_parquet` read
+//! one format. Every reader makes the same columns by the same rules (see
+//! `typed.rs` for the typed formats).
 //!
 //! Numeric columns hold `f64` with `NaN` marking a missing cell (an empty
 //! field, `NA` or `.` in the file; a literal `NaN` or `inf` in a file is an
@@ -6,8 +12,14 @@
 //! dense `u32` codes with [`MISSING_CODE`] marking a missing cell.
 
 mod csv;
+mod dta;
+mod format;
+#[cfg(feature = "parquet")]
+mod parquet;
+mod typed;
 
 pub use self::csv::{ColumnKind, ColumnRequest, CsvOptions};
+pub use self::format::DataFormat;
 
 use crate::error::{Error, Location, Result};
 use std::borrow::Cow;
