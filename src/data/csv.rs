@@ -915,6 +915,7 @@ pub(super) fn grow<T>(v: &mut Vec<T>) -> std::result::Result<(), CellProblem> {
 }
 
 /// Why a cell was rejected.
+#[derive(Debug)]
 pub(super) enum CellProblem {
     NotNumber,
     NotFinite,

@@ -1211,3 +1211,611 @@ fn make_vars<R: Read>(
         .map(|((ty, name), label)| Var { name, ty, label })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Column, MISSING_CODE};
+
+    /// A variable of a test file: name, type, value-label set, cells (raw
+    /// bytes in the file's byte order).
+    struct TestVar {
+        name: &'static str,
+        ty: Ty,
+        label: &'static str,
+        cells: Vec<Vec<u8>>,
+    }
+
+    /// Encodes numbers in a byte order.
+    struct Enc(bool);
+
+    impl Enc {
+        fn i16(&self, v: i16) -> Vec<u8> {
+            if self.0 {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+            .to_vec()
+        }
+        fn i32(&self, v: i32) -> Vec<u8> {
+            if self.0 {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+            .to_vec()
+        }
+        fn u16(&self, v: u16) -> Vec<u8> {
+            if self.0 {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+            .to_vec()
+        }
+        fn u32(&self, v: u32) -> Vec<u8> {
+            if self.0 {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+            .to_vec()
+        }
+        fn u64(&self, v: u64) -> Vec<u8> {
+            if self.0 {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+            .to_vec()
+        }
+        fn f32(&self, bits: u32) -> Vec<u8> {
+            self.u32(bits)
+        }
+        fn f64(&self, bits: u64) -> Vec<u8> {
+            self.u64(bits)
+        }
+    }
+
+    fn fixed(text: &[u8], len: usize) -> Vec<u8> {
+        let mut b = text.to_vec();
+        b.resize(len, 0);
+        b
+    }
+
+    /// A value-label table.
+    fn label_table(e: &Enc, entries: &[(i32, &[u8])]) -> Vec<u8> {
+        let mut txt = Vec::new();
+        let mut offs = Vec::new();
+        for (_, t) in entries {
+            offs.push(txt.len() as i32);
+            txt.extend_from_slice(t);
+            txt.push(0);
+        }
+        let mut b = e.i32(entries.len() as i32);
+        b.extend(e.i32(txt.len() as i32));
+        for o in offs {
+            b.extend(e.i32(o));
+        }
+        for (v, _) in entries {
+            b.extend(e.i32(*v));
+        }
+        b.extend(txt);
+        b
+    }
+
+    fn old_code(ty: Ty) -> u8 {
+        match ty {
+            Ty::Byte => 251,
+            Ty::Int => 252,
+            Ty::Long => 253,
+            Ty::Float => 254,
+            Ty::Double => 255,
+            Ty::Str(n) => n as u8,
+            Ty::StrL => unreachable!(),
+        }
+    }
+
+    fn new_code(ty: Ty) -> u16 {
+        match ty {
+            Ty::Byte => 65530,
+            Ty::Int => 65529,
+            Ty::Long => 65528,
+            Ty::Float => 65527,
+            Ty::Double => 65526,
+            Ty::Str(n) => n as u16,
+            Ty::StrL => 32768,
+        }
+    }
+
+    /// A file of release 113–115, as StataCorp documents it.
+    fn old_file(
+        release: u8,
+        big: bool,
+        vars: &[TestVar],
+        labels: &[(&str, Vec<(i32, &[u8])>)],
+    ) -> Vec<u8> {
+        let e = Enc(big);
+        let nobs = vars[0].cells.len();
+        let mut b = vec![release, if big { 1 } else { 2 }, 1, 0];
+        b.extend(e.u16(vars.len() as u16));
+        b.extend(e.u32(nobs as u32));
+        b.extend(fixed(b"a test file", 81));
+        b.extend(fixed(b" 1 Jan 2026 12:00", 18));
+        for v in vars {
+            b.push(old_code(v.ty));
+        }
+        for v in vars {
+            b.extend(fixed(v.name.as_bytes(), 33));
+        }
+        b.extend(vec![0; 2 * (vars.len() + 1)]);
+        let fmt = if release == 113 { 12 } else { 49 };
+        for _ in vars {
+            b.extend(fixed(b"%9.0g", fmt));
+        }
+        for v in vars {
+            b.extend(fixed(v.label.as_bytes(), 33));
+        }
+        b.extend(vec![0; 81 * vars.len()]);
+        // One expansion field, then the end.
+        b.push(1);
+        b.extend(e.u32(3));
+        b.extend(b"abc");
+        b.push(0);
+        b.extend(e.u32(0));
+        for i in 0..nobs {
+            for v in vars {
+                b.extend(&v.cells[i]);
+            }
+        }
+        for (name, entries) in labels {
+            let t = label_table(&e, entries);
+            b.extend(e.i32(t.len() as i32));
+            b.extend(fixed(name.as_bytes(), 33));
+            b.extend([0, 0, 0]);
+            b.extend(t);
+        }
+        b
+    }
+
+    /// A file of release 117–119, with strLs `(v, o, text)`.
+    fn xml_file(
+        release: u16,
+        big: bool,
+        vars: &[TestVar],
+        strls: &[(u32, u64, &[u8])],
+        labels: &[(&str, Vec<(i32, &[u8])>)],
+    ) -> Vec<u8> {
+        let e = Enc(big);
+        let nobs = vars[0].cells.len() as u64;
+        let name_len = if release >= 118 { 129 } else { 33 };
+        let mut b = b"<stata_dta><header><release>".to_vec();
+        b.extend(release.to_string().as_bytes());
+        b.extend(b"</release><byteorder>");
+        b.extend(if big { b"MSF" } else { b"LSF" });
+        b.extend(b"</byteorder><K>");
+        if release == 119 {
+            b.extend(e.u32(vars.len() as u32));
+        } else {
+            b.extend(e.u16(vars.len() as u16));
+        }
+        b.extend(b"</K><N>");
+        if release == 117 {
+            b.extend(e.u32(nobs as u32));
+        } else {
+            b.extend(e.u64(nobs));
+        }
+        b.extend(b"</N><label>");
+        if release == 117 {
+            b.push(4);
+        } else {
+            b.extend(e.u16(4));
+        }
+        b.extend(b"test</label><timestamp>");
+        b.push(17);
+        b.extend(b" 1 Jan 2026 12:00</timestamp></header><map>");
+        // A map of zeros: the reader does not need it.
+        b.extend(vec![0; 14 * 8]);
+        b.extend(b"</map><variable_types>");
+        for v in vars {
+            b.extend(e.u16(new_code(v.ty)));
+        }
+        b.extend(b"</variable_types><varnames>");
+        for v in vars {
+            b.extend(fixed(v.name.as_bytes(), name_len));
+        }
+        b.extend(b"</varnames><sortlist>");
+        b.extend(vec![
+            0;
+            (if release == 119 { 4 } else { 2 }) * (vars.len() + 1)
+        ]);
+        b.extend(b"</sortlist><formats>");
+        for _ in vars {
+            b.extend(fixed(b"%9.0g", if release == 117 { 49 } else { 57 }));
+        }
+        b.extend(b"</formats><value_label_names>");
+        for v in vars {
+            b.extend(fixed(v.label.as_bytes(), name_len));
+        }
+        b.extend(b"</value_label_names><variable_labels>");
+        b.extend(vec![
+            0;
+            (if release == 117 { 81 } else { 321 }) * vars.len()
+        ]);
+        b.extend(b"</variable_labels><characteristics><ch>");
+        b.extend(e.u32(2));
+        b.extend(b"xy</ch></characteristics><data>");
+        for i in 0..nobs as usize {
+            for v in vars {
+                b.extend(&v.cells[i]);
+            }
+        }
+        b.extend(b"</data><strls>");
+        for (v, o, text) in strls {
+            b.extend(b"GSO");
+            b.extend(e.u32(*v));
+            if release == 117 {
+                b.extend(e.u32(*o as u32));
+            } else {
+                b.extend(e.u64(*o));
+            }
+            b.push(130);
+            b.extend(e.u32(text.len() as u32 + 1));
+            b.extend(*text);
+            b.push(0);
+        }
+        b.extend(b"</strls><value_labels>");
+        for (name, entries) in labels {
+            let t = label_table(&e, entries);
+            b.extend(b"<lbl>");
+            b.extend(e.i32(t.len() as i32));
+            b.extend(fixed(name.as_bytes(), name_len));
+            b.extend([0, 0, 0]);
+            b.extend(t);
+            b.extend(b"</lbl>");
+        }
+        b.extend(b"</value_labels></stata_dta>");
+        b
+    }
+
+    /// A strL reference of a release, in a byte order.
+    fn strl_cell(release: u16, big: bool, v: u32, o: u64) -> Vec<u8> {
+        let v_len = match release {
+            117 => 4,
+            118 => 2,
+            _ => 3,
+        };
+        let mut out = Vec::new();
+        let be = |x: u64, n: usize| (0..n).rev().map(move |k| (x >> (8 * k)) as u8);
+        let le = |x: u64, n: usize| (0..n).map(move |k| (x >> (8 * k)) as u8);
+        if big {
+            out.extend(be(u64::from(v), v_len));
+            out.extend(be(o, 8 - v_len));
+        } else {
+            out.extend(le(u64::from(v), v_len));
+            out.extend(le(o, 8 - v_len));
+        }
+        out
+    }
+
+    /// The numeric variables of every type, with the extremes Stata allows
+    /// and its missing values `.`, `.a` and `.z`.
+    fn numeric_vars(e: &Enc) -> Vec<TestVar> {
+        vec![
+            TestVar {
+                name: "b",
+                ty: Ty::Byte,
+                label: "",
+                cells: vec![
+                    vec![100],
+                    vec![(-127i8) as u8],
+                    vec![101],
+                    vec![102],
+                    vec![127],
+                ],
+            },
+            TestVar {
+                name: "i",
+                ty: Ty::Int,
+                label: "",
+                cells: vec![
+                    e.i16(32_740),
+                    e.i16(-32_767),
+                    e.i16(32_741),
+                    e.i16(32_742),
+                    e.i16(32_767),
+                ],
+            },
+            TestVar {
+                name: "l",
+                ty: Ty::Long,
+                label: "",
+                cells: vec![
+                    e.i32(2_147_483_620),
+                    e.i32(-2_147_483_647),
+                    e.i32(2_147_483_621),
+                    e.i32(2_147_483_622),
+                    e.i32(i32::MAX),
+                ],
+            },
+            TestVar {
+                name: "f",
+                ty: Ty::Float,
+                label: "",
+                cells: vec![
+                    e.f32(0x7eff_ffff),
+                    e.f32((-1.5f32).to_bits()),
+                    e.f32(0x7f00_0000),
+                    e.f32(0x7f00_0800),
+                    e.f32(0x7f00_d000),
+                ],
+            },
+            TestVar {
+                name: "d",
+                ty: Ty::Double,
+                label: "",
+                cells: vec![
+                    e.f64(0x7fdf_ffff_ffff_ffff),
+                    e.f64((-0.25f64).to_bits()),
+                    e.f64(0x7fe0_0000_0000_0000),
+                    e.f64(0x7fe0_0100_0000_0000),
+                    e.f64(0x7fe0_1a00_0000_0000),
+                ],
+            },
+            TestVar {
+                name: "g",
+                ty: Ty::Int,
+                label: "country",
+                cells: vec![e.i16(2), e.i16(1), e.i16(3), e.i16(2), e.i16(32_742)],
+            },
+        ]
+    }
+
+    fn country_labels() -> Vec<(&'static str, Vec<(i32, &'static [u8])>)> {
+        vec![
+            ("unused", vec![(1, b"nothing".as_slice())]),
+            (
+                "country",
+                vec![(1, b"DEU".as_slice()), (2, b"FRA".as_slice())],
+            ),
+        ]
+    }
+
+    fn read_all(bytes: &[u8]) -> Frame {
+        read(
+            bytes,
+            None,
+            false,
+            Some(bytes.len() as u64),
+            u64::MAX,
+            |_| Ok(None),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn read_as(bytes: &[u8], name: &str, kind: ColumnKind) -> Result<Frame> {
+        let req = vec![ColumnRequest {
+            name: name.to_owned(),
+            kind,
+        }];
+        read(bytes, None, false, None, u64::MAX, |_| Ok(Some(req)))
+    }
+
+    fn check_numbers(frame: &Frame, what: &str) {
+        let col = |n: &str| frame.numeric(n).unwrap().to_vec();
+        let missing3 = |v: &[f64]| v[2].is_nan() && v[3].is_nan() && v[4].is_nan();
+        assert_eq!(col("b")[..2], [100.0, -127.0], "{what}");
+        assert_eq!(col("i")[..2], [32_740.0, -32_767.0], "{what}");
+        assert_eq!(col("l")[..2], [2_147_483_620.0, -2_147_483_647.0], "{what}");
+        assert_eq!(
+            col("f")[..2],
+            [f64::from(f32::from_bits(0x7eff_ffff)), -1.5],
+            "{what}"
+        );
+        assert_eq!(
+            col("d")[..2],
+            [f64::from_bits(0x7fdf_ffff_ffff_ffff), -0.25],
+            "{what}"
+        );
+        for n in ["b", "i", "l", "f", "d"] {
+            assert!(missing3(&col(n)), "{what}: {n}");
+        }
+        assert_eq!(col("g")[..4], [2.0, 1.0, 3.0, 2.0], "{what}");
+        assert!(col("g")[4].is_nan(), "{what}");
+    }
+
+    fn check_labels(bytes: &[u8], what: &str) {
+        let frame = read_as(bytes, "g", ColumnKind::Factor).unwrap();
+        let g = frame.factor("g").unwrap();
+        // First appearance; 3 has no label; `.a` is missing.
+        assert_eq!(g.levels, ["FRA", "DEU", "3"], "{what}");
+        assert_eq!(g.codes, [0, 1, 2, 0, MISSING_CODE], "{what}");
+        // A numeric column without labels as a factor: its numbers.
+        let frame = read_as(bytes, "b", ColumnKind::Factor).unwrap();
+        assert_eq!(frame.factor("b").unwrap().levels, ["100", "-127"], "{what}");
+    }
+
+    #[test]
+    fn releases_113_to_115_in_both_byte_orders() {
+        for release in [113, 114, 115] {
+            for big in [false, true] {
+                let e = Enc(big);
+                let mut vars = numeric_vars(&e);
+                vars.push(TestVar {
+                    name: "s",
+                    ty: Ty::Str(5),
+                    label: "",
+                    // Windows-1252: the euro sign and é; an empty string is
+                    // missing; a full-width string has no NUL.
+                    cells: vec![
+                        fixed(b"\x80 \xe9", 5),
+                        fixed(b"", 5),
+                        b"abcde".to_vec(),
+                        fixed(b"x", 5),
+                        fixed(b"x", 5),
+                    ],
+                });
+                let bytes = old_file(release, big, &vars, &country_labels());
+                let what = format!("release {release}, big-endian {big}");
+                let frame = read_all(&bytes);
+                assert_eq!(frame.names(), ["b", "i", "l", "f", "d", "g", "s"], "{what}");
+                assert_eq!(frame.nrows(), 5);
+                check_numbers(&frame, &what);
+                let s = frame.factor("s").unwrap();
+                assert_eq!(s.levels, ["€ é", "abcde", "x"], "{what}");
+                assert_eq!(s.codes, [0, MISSING_CODE, 1, 2, 2], "{what}");
+                check_labels(&bytes, &what);
+            }
+        }
+    }
+
+    #[test]
+    fn releases_117_to_119_in_both_byte_orders_with_strls() {
+        for release in [117, 118, 119] {
+            for big in [false, true] {
+                let e = Enc(big);
+                let mut vars = numeric_vars(&e);
+                // strL cells: (v, o) of the variable (7) and observation;
+                // (0, 0) is the empty string; the fourth refers to the
+                // first's strL.
+                vars.push(TestVar {
+                    name: "t",
+                    ty: Ty::StrL,
+                    label: "",
+                    cells: vec![
+                        strl_cell(release, big, 7, 1),
+                        strl_cell(release, big, 0, 0),
+                        strl_cell(release, big, 7, 3),
+                        strl_cell(release, big, 7, 1),
+                        strl_cell(release, big, 7, 5),
+                    ],
+                });
+                vars.push(TestVar {
+                    name: "s",
+                    ty: Ty::Str(4),
+                    label: "",
+                    cells: vec![
+                        fixed(b"K\xc3\xb6", 4),
+                        fixed(b"", 4),
+                        fixed(b"1", 4),
+                        fixed(b"2", 4),
+                        fixed(b"3", 4),
+                    ],
+                });
+                let long = b"a long string ".repeat(40);
+                let strls: Vec<(u32, u64, &[u8])> = vec![
+                    (7, 1, b"first"),
+                    (7, 3, &long),
+                    (7, 5, b"fifth"),
+                    (3, 9, b"unused"),
+                ];
+                let bytes = xml_file(release, big, &vars, &strls, &country_labels());
+                let what = format!("release {release}, big-endian {big}");
+                let frame = read_all(&bytes);
+                check_numbers(&frame, &what);
+                let t = frame.factor("t").unwrap();
+                assert_eq!(
+                    t.levels,
+                    ["first", std::str::from_utf8(&long).unwrap(), "fifth"],
+                    "{what}"
+                );
+                assert_eq!(t.codes, [0, MISSING_CODE, 1, 0, 2], "{what}");
+                let s = frame.factor("s").unwrap();
+                assert_eq!(s.levels, ["Kö", "1", "2", "3"], "{what}");
+                check_labels(&bytes, &what);
+                // Text requested as numbers fails as in CSV, naming the
+                // observation.
+                let frame = read_as(&bytes, "s", ColumnKind::Numeric);
+                let text = frame.unwrap_err().to_string();
+                assert!(
+                    text.contains("column 's' must be a number, found \"Kö\" in observation 1"),
+                    "{text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn text_of_numbers_reads_as_numbers_under_auto() {
+        let vars = vec![TestVar {
+            name: "code",
+            ty: Ty::Str(3),
+            label: "",
+            cells: vec![fixed(b"01", 3), fixed(b"", 3), fixed(b"7.5", 3)],
+        }];
+        let frame = read_all(&old_file(114, false, &vars, &[]));
+        let v = frame.numeric("code").unwrap();
+        assert_eq!((v[0], v[2]), (1.0, 7.5));
+        assert!(v[1].is_nan());
+    }
+
+    #[test]
+    fn limits_counts_and_empty_files() {
+        let e = Enc(false);
+        let vars = numeric_vars(&e);
+        let bytes = old_file(114, false, &vars, &country_labels());
+        let err = read(&bytes[..], None, false, None, 100, |_| Ok(None)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("larger than the limit of 100 bytes"),
+            "{err}"
+        );
+        // No observations.
+        let mut none = bytes.clone();
+        none[6..10].copy_from_slice(&0u32.to_le_bytes());
+        let err = read(&none[..], None, false, None, u64::MAX, |_| Ok(None)).unwrap_err();
+        assert!(err.to_string().contains("no observations"), "{err}");
+        // No variables.
+        let mut empty = old_file(114, false, &vars[..1], &[]);
+        empty[4..6].copy_from_slice(&0u16.to_le_bytes());
+        let err = read(&empty[..], None, false, None, u64::MAX, |_| Ok(None)).unwrap_err();
+        assert!(err.to_string().contains("no variables"), "{err}");
+        // Nothing at all.
+        let err = read(&b""[..], None, false, None, u64::MAX, |_| Ok(None)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the file ends inside the header (at byte offset 0)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_plan_sees_the_variable_names_and_its_error_is_returned() {
+        let e = Enc(false);
+        let bytes = old_file(114, false, &numeric_vars(&e), &[]);
+        let err = read(&bytes[..], None, false, None, u64::MAX, |names| {
+            assert_eq!(names, ["b", "i", "l", "f", "d", "g"]);
+            Err(Error::data(Location::default(), "planned failure"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "planned failure");
+        // A column requested twice is read once.
+        let req = vec![
+            ColumnRequest {
+                name: "d".into(),
+                kind: ColumnKind::Numeric,
+            },
+            ColumnRequest {
+                name: "d".into(),
+                kind: ColumnKind::Factor,
+            },
+        ];
+        let frame = read(&bytes[..], None, false, None, u64::MAX, |_| Ok(Some(req))).unwrap();
+        assert_eq!(frame.names(), ["d"]);
+        assert!(matches!(frame.column("d"), Some(Column::Numeric(_))));
+    }
+
+    #[test]
+    fn windows_1252_and_utf8() {
+        assert_eq!(text(b"caf\xe9\0junk", 117).as_ref(), "café".as_bytes());
+        assert_eq!(
+            text(b"\x93q\x94 \x80", 115).as_ref(),
+            "\u{201c}q\u{201d} €".as_bytes()
+        );
+        assert_eq!(text("Kö".as_bytes(), 114).as_ref(), "Kö".as_bytes());
+        // Release 118 is UTF-8: bytes kept as they are (the factor builder
+        // rejects invalid UTF-8).
+        assert_eq!(text(b"\xe9", 118).as_ref(), b"\xe9");
+    }
+}
