@@ -5,7 +5,7 @@
 //! Not part of the stable API.
 
 use crate::counterfactual::Scenario;
-use crate::data::{ColumnKind, CsvOptions, Frame};
+use crate::data::{ColumnKind, ColumnRequest, CsvOptions, Frame};
 use crate::formula::Formula;
 
 /// Formula text → [`Formula`]; on success, its columns, its display form
@@ -55,6 +55,30 @@ pub fn csv(data: &[u8]) {
     match Frame::read_csv_bytes(data, &options, None) {
         Ok(frame) => {
             let _ = frame.nrows();
+        }
+        Err(e) => {
+            let _ = e.to_string();
+        }
+    }
+}
+
+/// Stata `.dta` bytes → [`Frame`]: every variable as [`ColumnKind::Auto`],
+/// then (if that reads) every variable as a factor, which reads the value
+/// labels and the strLs.
+pub fn dta(data: &[u8]) {
+    match Frame::read_dta_bytes(data, None) {
+        Ok(frame) => {
+            let requests: Vec<ColumnRequest> = frame
+                .names()
+                .iter()
+                .map(|n| ColumnRequest {
+                    name: n.clone(),
+                    kind: ColumnKind::Factor,
+                })
+                .collect();
+            if let Err(e) = Frame::read_dta_bytes(data, Some(&requests)) {
+                let _ = e.to_string();
+            }
         }
         Err(e) => {
             let _ = e.to_string();

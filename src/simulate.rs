@@ -1150,7 +1150,7 @@ pub fn simulate_with_progress(
     let csv = crate::data::CsvOptions::default();
     // One read of the file: the formula's columns are checked against the
     // header of the same read that gives the rows.
-    let frame = Frame::read_csv_with(&scenario.data, &csv, |header| {
+    let frame = Frame::read_path_with(&scenario.data, &csv, |header| {
         formula.check_columns(header)?;
         Ok(None)
     })?;

@@ -30,9 +30,9 @@ const PARQUET: [&str; 2] = ["small.parquet", "small_gzip.parquet"];
 
 /// Every file of the panel this build reads (Parquet with the feature).
 fn all_files() -> Vec<&'static str> {
-    let mut files = DTA.to_vec();
+    let files = DTA.to_vec();
     #[cfg(feature = "parquet")]
-    files.extend(PARQUET);
+    let files = [files, PARQUET.to_vec()].concat();
     files
 }
 
@@ -658,4 +658,37 @@ mod parquet {
         assert_eq!(a.source(), Some(path.as_path()));
         assert_eq!(b.source(), None);
     }
+}
+
+/// The format is chosen from the first bytes of the one read: a FIFO,
+/// which hands out a different file on each open, gives the first file.
+#[cfg(unix)]
+#[test]
+fn the_file_is_opened_once_to_choose_and_read() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("data.dta");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !matches!(made, Ok(s) if s.success()) {
+        eprintln!("mkfifo unavailable: test skipped");
+        return;
+    }
+    let first = std::fs::read(fixture("small_118.dta")).unwrap();
+    let writer = fifo.clone();
+    let content = first.clone();
+    std::thread::spawn(move || {
+        let files: [&[u8]; 2] = [&content, b"name,y\nXXX,7\n"];
+        for (k, bytes) in files.into_iter().enumerate() {
+            if k > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&writer) else {
+                return;
+            };
+            let _ = f.write_all(bytes);
+        }
+    });
+    let frame = Frame::read_path(&fifo, &CsvOptions::default(), None).unwrap();
+    assert_eq!(frame.nrows(), 576);
+    let _ = std::fs::File::open(&fifo);
 }

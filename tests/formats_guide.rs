@@ -44,12 +44,21 @@ fn missing_cells(frame: &Frame) -> usize {
         .sum()
 }
 
+/// A file, its release, rows, columns, first columns, and its missing cells
+/// as pandas counts them.
+type Expected = (
+    &'static str,
+    u8,
+    usize,
+    usize,
+    &'static [&'static str],
+    usize,
+);
+
 #[test]
 #[ignore = "needs ../shared/data"]
 fn the_guides_stata_files_load() {
-    // (file, release, rows, columns, first columns, missing cells as pandas
-    // counts them).
-    let files: [(&str, u8, usize, usize, &[&str], usize); 10] = [
+    let files: [Expected; 10] = [
         (
             "Chapter1Application1.dta",
             113,

@@ -33,3 +33,8 @@ fn formula_corpus() {
 fn scenario_corpus() {
     replay("scenario", gravity_model::fuzzing::scenario);
 }
+
+#[test]
+fn dta_corpus() {
+    replay("dta", gravity_model::fuzzing::dta);
+}

@@ -150,7 +150,8 @@ pub struct Shock {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
-    /// The panel CSV (resolved relative to the scenario file).
+    /// The panel: CSV, Stata .dta or Parquet, chosen by content (resolved
+    /// relative to the scenario file).
     pub data: PathBuf,
     /// Estimation formula, e.g. `trade ~ rta | exporter^year + importer^year + pair`.
     pub formula: String,

@@ -722,7 +722,7 @@ fn cell_error<R: Read>(
     column: &str,
     cell: &[u8],
 ) -> Error {
-    match problem.into_error(src.file.as_deref(), obs + 2, column, cell) {
+    match problem.into_error(src.file.as_deref(), obs.saturating_add(2), column, cell) {
         Error::Data {
             mut location,
             message,
@@ -1226,6 +1226,10 @@ mod tests {
         cells: Vec<Vec<u8>>,
     }
 
+    /// A value-label set of a test file: name, (value, label) pairs.
+    type LabelSet = (&'static str, Vec<(i32, &'static [u8])>);
+    type LabelSets = [LabelSet];
+
     /// Encodes numbers in a byte order.
     struct Enc(bool);
 
@@ -1330,12 +1334,7 @@ mod tests {
     }
 
     /// A file of release 113–115, as StataCorp documents it.
-    fn old_file(
-        release: u8,
-        big: bool,
-        vars: &[TestVar],
-        labels: &[(&str, Vec<(i32, &[u8])>)],
-    ) -> Vec<u8> {
+    fn old_file(release: u8, big: bool, vars: &[TestVar], labels: &LabelSets) -> Vec<u8> {
         let e = Enc(big);
         let nobs = vars[0].cells.len();
         let mut b = vec![release, if big { 1 } else { 2 }, 1, 0];
@@ -1385,7 +1384,7 @@ mod tests {
         big: bool,
         vars: &[TestVar],
         strls: &[(u32, u64, &[u8])],
-        labels: &[(&str, Vec<(i32, &[u8])>)],
+        labels: &LabelSets,
     ) -> Vec<u8> {
         let e = Enc(big);
         let nobs = vars[0].cells.len() as u64;
@@ -1572,7 +1571,7 @@ mod tests {
         ]
     }
 
-    fn country_labels() -> Vec<(&'static str, Vec<(i32, &'static [u8])>)> {
+    fn country_labels() -> Vec<LabelSet> {
         vec![
             ("unused", vec![(1, b"nothing".as_slice())]),
             (

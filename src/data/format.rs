@@ -170,7 +170,9 @@ fn sniff(first: &[u8]) -> Sniff {
     if starts(b"\xff\xfe") || starts(b"\xfe\xff") {
         return other("UTF-16 text", "save the file as UTF-8");
     }
-    if first.contains(&0) {
+    // Text has no NUL; binary formats have one in their first bytes (a
+    // stray NUL deep in a CSV is the CSV reader's to report, by cell).
+    if first[..first.len().min(16)].contains(&0) {
         return Sniff::Other {
             what: format!(
                 "binary data of an unknown format (it starts with {})",
@@ -275,14 +277,17 @@ impl Frame {
             source,
         };
         let mut file = File::open(path).map_err(io)?;
-        if file.metadata().map_err(io)?.is_dir() {
+        let meta = file.metadata().map_err(io)?;
+        if meta.is_dir() {
             return Err(data_error(
                 path,
                 "is a directory, expected a data file",
                 "give the path of the data file itself",
             ));
         }
-        let len = file.metadata().map_err(io)?.len();
+        // The length bounds what the header may claim, for a regular file
+        // (a FIFO or a device has none).
+        let len = meta.is_file().then_some(meta.len());
         let head = prefix(&mut file).map_err(io)?;
         let named = DataFormat::from_extension(path);
         if head.is_empty() && named != DataFormat::Csv {
@@ -293,17 +298,37 @@ impl Frame {
             ));
         }
         let owned = Some(path.to_owned());
-        match sniff(&head) {
+        let sniffed = sniff(&head);
+        let gz_name = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+        if gz_name && sniffed != Sniff::Gzip && !head.is_empty() {
+            return Err(data_error(
+                path,
+                "not a valid gzip stream: its name ends in .gz, but it is not gzip-compressed",
+                "compress it with gzip, or give it a name without .gz",
+            ));
+        }
+        match sniffed {
             Sniff::Parquet => read_parquet_file(file, path, plan),
             Sniff::Dta => dta::read(
                 Cursor::new(head).chain(file),
                 owned,
                 false,
-                Some(len),
+                len,
                 options.max_total_bytes,
                 plan,
             ),
             Sniff::Csv => match named {
+                // A damaged Stata 13+ file: its reader says what is wrong.
+                DataFormat::Dta if head.starts_with(b"<") => dta::read(
+                    Cursor::new(head).chain(file),
+                    owned,
+                    false,
+                    len,
+                    options.max_total_bytes,
+                    plan,
+                ),
                 DataFormat::Dta | DataFormat::Parquet => Err(mismatch(path, named, "text")),
                 DataFormat::Csv => super::csv::read_stream(
                     Box::new(Cursor::new(head).chain(file)),
@@ -399,8 +424,9 @@ impl Frame {
             let decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
             dta::read(decoder, owned, true, None, max, |_| Ok(columns))
         } else {
-            let len = file.metadata().map_err(io)?.len();
-            dta::read(file, owned, false, Some(len), max, |_| Ok(columns))
+            let meta = file.metadata().map_err(io)?;
+            let len = meta.is_file().then_some(meta.len());
+            dta::read(file, owned, false, len, max, |_| Ok(columns))
         }
     }
 

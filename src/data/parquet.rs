@@ -217,7 +217,13 @@ where
         Ok(columns)
     })?;
     let names = planned.into_iter().map(|p| p.name).collect();
-    let lines = (0..nrows).map(|i| i + 2).collect();
+    // The number of rows is the file's claim, checked against the values
+    // of each column read, but not if none is: no allocation it cannot pay.
+    let mut lines: Vec<u64> = Vec::new();
+    lines
+        .try_reserve_exact(usize::try_from(nrows).unwrap_or(usize::MAX))
+        .map_err(|_| parquet_error(&file, None, format!("cannot allocate {nrows} rows")))?;
+    lines.extend((0..nrows).map(|i| i + 2));
     Ok(Frame::from_parts(names, columns, file, lines))
 }
 

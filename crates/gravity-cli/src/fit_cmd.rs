@@ -27,10 +27,11 @@ pub enum SscArg {
     Ppmlhdfe,
 }
 
-/// Estimate a model on a CSV panel.
+/// Estimate a model on a panel (CSV, Stata .dta or Parquet).
 #[derive(Args, Debug)]
 pub struct FitArgs {
-    /// CSV file (header row; `.csv.gz` is read transparently).
+    /// Data file: CSV (header row; gzip-compressed read transparently), Stata .dta or Parquet,
+    /// chosen by content.
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
     /// Model formula in fixest syntax, e.g.
@@ -187,7 +188,7 @@ fn run_inner(args: &FitArgs) -> Result<()> {
     let clusters: Vec<String> = vcov.clusters().to_vec();
     // Header and rows come from one read of the file: the columns to read
     // are chosen once the header is known.
-    let frame = Frame::read_csv_with(&args.data, &csv, |header| {
+    let frame = Frame::read_path_with(&args.data, &csv, |header| {
         formula.check_columns(header)?;
         let mut requests = formula.columns(response_kind);
         let mut extra = |name: &str, kind: ColumnKind, what: &str| -> gravity_model::Result<()> {

@@ -396,3 +396,45 @@ fn the_library_reports_the_same_errors_as_typed_values() {
     let ferr = gravity_model::Formula::parse("trade ~ ").unwrap_err();
     assert!(matches!(ferr, gravity_model::Error::Formula { .. }));
 }
+
+/// The input-format fixtures of the library (`tools/fixtures/formats.py`).
+fn formats_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/formats")
+        .join(name)
+}
+
+#[test]
+fn stata_and_parquet_data_give_the_csvs_fit() {
+    let run = |name: &str| {
+        let p = formats_fixture(name);
+        let o = gravity(&[
+            "fit",
+            "--data",
+            p.to_str().unwrap(),
+            "--formula",
+            "trade ~ ldist + contig + lang + rta + sanction | exporter^year + importer^year",
+            "--vcov",
+            "cluster:pair",
+            "--json",
+        ]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.contains("4 rows dropped because of missing values"),
+            "{name}: {e}"
+        );
+        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("timings");
+        v
+    };
+    let csv = run("small.csv");
+    for name in [
+        "small_114.dta",
+        "small_118_msf.dta",
+        "small_119.dta",
+        "small.parquet",
+    ] {
+        assert_eq!(run(name), csv, "{name}");
+    }
+}
