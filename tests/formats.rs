@@ -578,7 +578,12 @@ fn bad_offsets_inside_dta_files_are_errors() {
 #[test]
 fn random_damage_never_panics() {
     // Deterministic pseudo-random byte changes all over each file: every
-    // outcome is a frame or an error, never a panic.
+    // outcome is a frame or an error, never a panic. More rounds with
+    // GRAVITY_DAMAGE_ROUNDS=N.
+    let rounds: usize = std::env::var("GRAVITY_DAMAGE_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = move || {
         state ^= state << 13;
@@ -588,7 +593,7 @@ fn random_damage_never_panics() {
     };
     for name in all_files() {
         let original = std::fs::read(fixture(name)).unwrap();
-        for _ in 0..300 {
+        for _ in 0..rounds {
             let mut bytes = original.clone();
             for _ in 0..1 + next() % 4 {
                 let at = (next() % bytes.len() as u64) as usize;

@@ -152,6 +152,7 @@ where
     C: ChunkReader + 'static,
     F: FnOnce(&[String]) -> Result<Option<Vec<ColumnRequest>>>,
 {
+    let file_len = source.len();
     let (reader, names) = guarded(&file, || {
         let reader =
             SerializedFileReader::new(source).map_err(|e| parquet_error(&file, None, e))?;
@@ -211,7 +212,7 @@ where
             };
             let descr = schema.column(leaf);
             columns.push(read_column(
-                &reader, leaf, &descr, p.kind, &p.name, nrows, &file,
+                &reader, file_len, leaf, &descr, p.kind, &p.name, nrows, &file,
             )?);
         }
         Ok(columns)
@@ -276,6 +277,7 @@ fn conversion(descr: &ColumnDescriptor) -> std::result::Result<Conv, String> {
 #[allow(clippy::too_many_arguments)]
 fn read_column<R: FileReader>(
     reader: &R,
+    file_len: u64,
     leaf: usize,
     descr: &ColumnDescriptor,
     kind: ColumnKind,
@@ -298,6 +300,30 @@ fn read_column<R: FileReader>(
         let group = reader.get_row_group(g).map_err(perr)?;
         let expected = u64::try_from(group.metadata().num_rows()).unwrap_or(0);
         let start = row;
+        // The chunk must lie inside the file (the `parquet` crate asserts
+        // it, a panic; the C++ reader checks it the same way).
+        let chunk = group.metadata().column(leaf);
+        let (from, size) = (
+            chunk
+                .dictionary_page_offset()
+                .unwrap_or(chunk.data_page_offset()),
+            chunk.compressed_size(),
+        );
+        let inside = u64::try_from(from)
+            .ok()
+            .zip(u64::try_from(size).ok())
+            .and_then(|(f, n)| f.checked_add(n))
+            .is_some_and(|end| end <= file_len);
+        if !inside {
+            return Err(parquet_error(
+                file,
+                Some(name),
+                format!(
+                    "row group {} says the column's {size} bytes start at offset {from}, outside the file of {file_len} bytes",
+                    g + 1
+                ),
+            ));
+        }
         let column = group.get_column_reader(leaf).map_err(perr)?;
         let mut push = |cell: Cell<'_>| -> Result<()> {
             let result = match cell {
