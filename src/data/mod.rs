@@ -270,7 +270,10 @@ impl Frame {
         self.source.as_deref()
     }
 
-    /// Editor line (header = line 1) of row `row`.
+    /// Editor line (header = line 1) of row `row`: for a Stata or Parquet
+    /// file, and a frame built in memory, the line the row has in a CSV
+    /// export with a header (observation `n`, counted from 1, is line
+    /// `n + 1`).
     pub fn line(&self, row: usize) -> u64 {
         self.lines[row]
     }
