@@ -4,9 +4,11 @@ use crate::data::Frame;
 use crate::design::{self, Design, DesignSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fixed_effects::FeDim;
+use crate::formula::subset::Subset;
 use crate::formula::Formula;
 use crate::sample::{RowStatus, SampleReport};
 use crate::separation::{self, Separation};
+use crate::terms::PanelSpec;
 use crate::vcov::{Inference, SmallSample, VcovSpec};
 use serde::Serialize;
 
@@ -133,6 +135,12 @@ pub struct FitOptions {
     pub vcov: VcovSpec,
     /// The small-sample corrections of [`Fit::summary`] (default fixest's).
     pub ssc: SmallSample,
+    /// The panel that leads, lags and differences in the formula follow
+    /// (fixest's `panel.id`; the CLI's `--panel UNIT,TIME`).
+    pub panel: Option<PanelSpec>,
+    /// A sample restriction (fixest's `subset`; the CLI's `--subset`): rows
+    /// outside it are excluded, and counted.
+    pub subset: Option<Subset>,
 }
 
 impl Default for FitOptions {
@@ -149,6 +157,8 @@ impl Default for FitOptions {
             offset: None,
             vcov: VcovSpec::Iid,
             ssc: SmallSample::fixest(),
+            panel: None,
+            subset: None,
         }
     }
 }
@@ -187,6 +197,22 @@ setters! {
     vcov: VcovSpec,
     /// Sets [`FitOptions::ssc`].
     ssc: SmallSample,
+}
+
+impl FitOptions {
+    /// Sets [`FitOptions::panel`].
+    #[must_use]
+    pub fn panel(mut self, panel: PanelSpec) -> Self {
+        self.panel = Some(panel);
+        self
+    }
+
+    /// Sets [`FitOptions::subset`].
+    #[must_use]
+    pub fn subset(mut self, subset: Subset) -> Self {
+        self.subset = Some(subset);
+        self
+    }
 }
 
 impl FitOptions {
@@ -547,6 +573,8 @@ pub fn fit(
         weights: options.weights.clone(),
         offset: options.offset.clone(),
         clusters: options.vcov.clusters().to_vec(),
+        panel: options.panel.clone(),
+        subset: options.subset.clone(),
     };
     let d = design::build(frame, formula, &spec)?;
     fit_design(d, formula, estimator, options)

@@ -44,6 +44,7 @@ mod scaling;
 mod separation;
 pub mod simulate;
 pub mod synthetic;
+pub mod terms;
 mod validate;
 pub mod vcov;
 
