@@ -32,8 +32,8 @@
 //! the equilibrium our solver reaches (checked instead for market clearing in
 //! `tests/ge_properties.rs` and against gegravity in `tests/ge_gegravity.rs`).
 
-use gravity_model::counterfactual::{simulate as solve, GeOutcome, GeParams, Scenario, World};
-use gravity_model::simulate::{ge_data, shocked_phi, simulate, GeData, PanelKeys};
+use gravity_model::counterfactual::{simulate as solve, GeOutcome, GeParams, World};
+use gravity_model::simulate::{ge_data, shocked_phi, simulate, GeData, PanelKeys, Scenario};
 use gravity_model::{
     fit, CsvOptions, Estimator, Fit, FitOptions, Formula, Frame, SmallSample, VcovSpec,
 };

@@ -2,6 +2,7 @@
 //! welfare, reference invariance, thread invariance, scenario parsing.
 
 use gravity_model::counterfactual::*;
+use gravity_model::simulate::{Domestic, Scenario, Shock};
 use gravity_model::Error;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

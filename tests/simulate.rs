@@ -1,7 +1,7 @@
 //! The counterfactual pipeline on the Advanced Guide's data (Chapter 2,
 //! Application 2: dissolving NAFTA in 1994).
 
-use gravity_model::counterfactual::Scenario;
+use gravity_model::simulate::Scenario;
 use gravity_model::simulate::{conditional_by_ppml, ge_data, simulate, Domestic, PanelKeys};
 use gravity_model::{fit, CsvOptions, Estimator, FitOptions, Formula, Frame};
 use std::path::PathBuf;

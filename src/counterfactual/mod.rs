@@ -13,7 +13,7 @@
 //!   what gegravity 0.3 reports ([`FullGe`] chooses).
 //! * [`simulate`]: all three plus per-country [`CountryOutcome`] and
 //!   per-pair [`PairOutcome`] changes, and the partial-equilibrium effect.
-//! * [`Scenario`] / [`Shock`]: the scenario file.
+//! * [`shift_phi`]: counterfactual costs for a change in log trade costs.
 //! * [`draw_coefficients`], [`run_draws`], [`percentile_interval`]: Monte
 //!   Carlo uncertainty.
 //!
@@ -55,7 +55,6 @@ mod baseline;
 mod conditional;
 mod full;
 mod outcome;
-mod scenario;
 mod uncertainty;
 mod world;
 
@@ -63,6 +62,5 @@ pub use baseline::{solve_baseline, FullGe, GeInfo, GeParams, Resistances};
 pub use conditional::solve_conditional;
 pub use full::{first_step, solve_full, FullEquilibrium};
 pub use outcome::{simulate, CountryOutcome, GeOutcome, PairOutcome};
-pub use scenario::{shift_phi, Countries, Domestic, Scenario, Shock};
 pub use uncertainty::{draw_coefficients, percentile_interval, quantile, run_draws, DrawResults};
-pub use world::World;
+pub use world::{shift_phi, World};

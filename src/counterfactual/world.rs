@@ -211,3 +211,31 @@ pub(crate) fn check_phi(countries: &[String], phi: &[f64]) -> Result<()> {
     }
     Ok(())
 }
+
+/// Applies a change in log trade costs to selected pairs:
+/// `phi'_ij = phi_ij · exp(delta)` where `delta = β (value' − value)` is the
+/// change in the linear predictor of the gravity equation.
+pub fn shift_phi(phi: &[f64], n: usize, pairs: &[(usize, usize)], delta: f64) -> Result<Vec<f64>> {
+    if phi.len() != n * n {
+        return Err(Error::model(
+            ErrorKind::InvalidWorld,
+            format!(
+                "cost matrix phi must have {} entries, found {}",
+                n * n,
+                phi.len()
+            ),
+        ));
+    }
+    let mut out = phi.to_vec();
+    let factor = delta.exp();
+    for &(i, j) in pairs {
+        if i >= n || j >= n {
+            return Err(Error::model(
+                ErrorKind::InvalidWorld,
+                format!("pair ({i}, {j}) out of range for {n} countries"),
+            ));
+        }
+        out[i * n + j] *= factor;
+    }
+    Ok(out)
+}

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use gravity_model::counterfactual::Scenario;
+use gravity_model::simulate::Scenario;
 use gravity_model::simulate::{simulate_with_progress, Counterfactual};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! `gravity simulate` refuses what it cannot mean (issue 12, item 6): every
 //! case through the binary, with the error it must give.
 
-use gravity_model::counterfactual::Scenario;
+use gravity_model::simulate::Scenario;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 

@@ -425,9 +425,9 @@ pub const GE_COUNTRIES: [&str; 10] = [
 /// `series.csv`, `ge.csv`, `summary.json` and `korea_eaeu.svg` into
 /// `options.out`.
 pub fn run(options: &HeadlineOptions) -> Result<Headline> {
-    use gravity_model::counterfactual::{Domestic, Scenario, Shock};
     use gravity_model::fit::{fit, Estimator, FitOptions};
     use gravity_model::formula::Formula;
+    use gravity_model::simulate::{Domestic, Scenario, Shock};
     use gravity_model::vcov::{SmallSample, VcovSpec};
     let t0 = std::time::Instant::now();
     let path = gravity_panel::shipped_panel_path();

@@ -17,7 +17,7 @@
 //! between = ["CAN", "MEX", "USA"]
 //! ```
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -60,7 +60,7 @@ fn default_seed() -> u64 {
 /// GE year (`"all"` in the scenario file).
 ///
 /// ```
-/// use gravity_model::counterfactual::{Countries, Shock};
+/// use gravity_model::simulate::{Countries, Shock};
 /// let shock: Shock = toml::from_str(
 ///     "variable = \"intl_brdr\"\nvalue = 0.0\nbetween = \"all\"",
 /// ).unwrap();
@@ -236,7 +236,7 @@ impl Scenario {
     /// one, the key:
     ///
     /// ```
-    /// use gravity_model::counterfactual::Scenario;
+    /// use gravity_model::simulate::Scenario;
     /// let e = Scenario::from_toml_str("data = \"p.csv\"\nsigma = \"seven\"\n").unwrap_err();
     /// assert!(e.to_string().contains("sigma") && e.to_string().contains("line 2, column 9"), "{e}");
     /// ```
@@ -317,7 +317,7 @@ impl Scenario {
             }
         }
         if let Some(f) = &self.full_ge {
-            f.parse::<super::FullGe>()?;
+            f.parse::<crate::counterfactual::FullGe>()?;
         }
         if self.max_iter == Some(0) {
             return Err(Error::scenario("max_iter", "must be at least 1, found 0"));
@@ -559,32 +559,4 @@ impl Shock {
         }
         Ok(out)
     }
-}
-
-/// Applies a change in log trade costs to selected pairs:
-/// `phi'_ij = phi_ij · exp(delta)` where `delta = β (value' − value)` is the
-/// change in the linear predictor of the gravity equation.
-pub fn shift_phi(phi: &[f64], n: usize, pairs: &[(usize, usize)], delta: f64) -> Result<Vec<f64>> {
-    if phi.len() != n * n {
-        return Err(Error::model(
-            ErrorKind::InvalidWorld,
-            format!(
-                "cost matrix phi must have {} entries, found {}",
-                n * n,
-                phi.len()
-            ),
-        ));
-    }
-    let mut out = phi.to_vec();
-    let factor = delta.exp();
-    for &(i, j) in pairs {
-        if i >= n || j >= n {
-            return Err(Error::model(
-                ErrorKind::InvalidWorld,
-                format!("pair ({i}, {j}) out of range for {n} countries"),
-            ));
-        }
-        out[i * n + j] *= factor;
-    }
-    Ok(out)
 }

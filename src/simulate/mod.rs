@@ -1,0 +1,442 @@
+//! SIMULATE: from a panel and a fitted structural gravity model to the inputs
+//! of a general-equilibrium counterfactual (Yotov, Piermartini, Monteiro &
+//! Larch 2016, Chapter 2; Anderson, Larch & Yotov 2018, GEPPML).
+//!
+//! 1. The baseline is estimated on the panel (PPML with exporter-time,
+//!    importer-time and pair fixed effects); its coefficients, their
+//!    covariance and the fixed effects are kept.
+//! 2. Trade costs in the GE year: `φ_ij = t_ij^(1−σ) = exp(γ_ij + Σ_k β_k x_ijk)`
+//!    with `γ_ij` the estimated pair effect. Pairs without one (no trade in
+//!    any year, or dropped as separated) get `γ_ij` from a second-stage PPML of
+//!    `exp(γ_ij)` on time-invariant gravity covariates with exporter and
+//!    importer fixed effects (the book's `tij_no_pair`); every imputed pair is
+//!    listed.
+//! 3. Output `Y_i = Σ_j X_ij` and expenditure `E_j = Σ_i X_ij` come from the
+//!    observed flows of the GE year, domestic flows included: as observed,
+//!    imputed from the country's domestic share in its nearest year with a
+//!    complete domestic flow (listed), or left out (an international-only
+//!    world, which overstates welfare effects; a warning says so).
+//! 4. A shock sets a variable to a value for a set of pairs; the
+//!    counterfactual costs are `φ'_ij = φ_ij · exp(Σ_k β_k (x'_ijk − x_ijk))`.
+
+mod bootstrap;
+mod costs;
+mod draws;
+mod geppml;
+mod results;
+mod scenario;
+
+pub use costs::{
+    check_unique_keys, ge_data, ge_data_with_gdp, shocked_phi, GdpTable, GeData, PanelKeys,
+    SecondStage,
+};
+pub use draws::percentile;
+pub use geppml::conditional_by_ppml;
+pub use results::{
+    Counterfactual, CountryIntervals, CountryResult, DomesticCheck, Imputed, PairResult,
+    PolicyCoefficient,
+};
+pub use scenario::{Countries, Domestic, Scenario, Shock, MAX_DRAWS, MIN_SIGMA};
+
+use crate::data::Frame;
+use crate::error::{Error, ErrorKind, Result};
+use crate::fit::{Estimator, Fit, FitOptions};
+use crate::formula::Formula;
+use bootstrap::pair_bootstrap;
+use draws::{intervals_of, Draw};
+use results::check_finite;
+
+/// All per-country quantities of one solve: partial, conditional, full
+/// exports, price, inward, outward, real GDP; and the outcome itself.
+fn solve_once(
+    world: &crate::counterfactual::World,
+    phi_cf: &[f64],
+    params: &crate::counterfactual::GeParams,
+) -> Result<(Vec<[f64; 7]>, crate::counterfactual::GeOutcome)> {
+    let n = world.n();
+    let out = crate::counterfactual::simulate(world, phi_cf, params)?;
+    let rows = (0..n)
+        .map(|i| {
+            let ex = |f: &dyn Fn(&crate::counterfactual::PairOutcome) -> f64| -> f64 {
+                (0..n)
+                    .filter(|&j| j != i)
+                    .map(|j| f(&out.pairs[i * n + j]))
+                    .sum()
+            };
+            let x0 = ex(&|p| p.baseline);
+            let pe = if x0 > 0.0 {
+                100.0 * (ex(&|p| p.partial) / x0 - 1.0)
+            } else {
+                0.0
+            };
+            let c = &out.countries[i];
+            [
+                pe,
+                c.exports_change_conditional_pct,
+                c.exports_change_full_pct,
+                c.factory_price_change_pct,
+                c.inward_mr_change_pct,
+                c.outward_mr_change_pct,
+                c.real_gdp_change_pct,
+            ]
+        })
+        .collect();
+    Ok((rows, out))
+}
+
+/// Runs a scenario end to end: estimate, build the GE year, solve the
+/// baseline, conditional and full GE, and the Monte Carlo draws.
+///
+/// ```no_run
+/// use gravity_model::simulate::Scenario;
+/// let scenario = Scenario::from_toml_path("examples/agtpa_nafta.toml")?;
+/// let cf = gravity_model::simulate::simulate(&scenario)?;
+/// for c in &cf.countries {
+///     println!("{}: real GDP {:+.3}%", c.country, c.real_gdp_change_pct);
+/// }
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+pub fn simulate(scenario: &Scenario) -> Result<Counterfactual> {
+    simulate_with_progress(scenario, &|| {})
+}
+
+/// As [`simulate`], calling `progress` once per finished draw (for a
+/// progress bar).
+pub fn simulate_with_progress(
+    scenario: &Scenario,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Counterfactual> {
+    use crate::vcov::{SmallSample, VcovSpec};
+    scenario.validate()?;
+    let formula = Formula::parse(&scenario.formula)?;
+    let csv = crate::data::CsvOptions::default();
+    // One read of the file: the formula's columns are checked against the
+    // header of the same read that gives the rows.
+    let frame = Frame::read_csv_with(&scenario.data, &csv, |header| {
+        formula.check_columns(header)?;
+        Ok(None)
+    })?;
+    let vcov = VcovSpec::parse(scenario.vcov.as_deref().unwrap_or("hetero"))?;
+    let ssc = match &scenario.ssc {
+        Some(s) => SmallSample::parse(s)?,
+        None => SmallSample::Fixest,
+    };
+    let options = FitOptions {
+        clusters: vcov.clusters().to_vec(),
+        ..FitOptions::default()
+    };
+    let baseline = crate::fit::fit(&frame, &formula, Estimator::Ppml, &options)?;
+    if !baseline.info.converged {
+        return Err(Error::numerical(
+            ErrorKind::NoConvergence,
+            "the baseline estimation did not converge; no counterfactual is computed".into(),
+        ));
+    }
+    let inference = baseline.inference(&vcov, ssc)?;
+    simulate_with_fit(scenario, &frame, &baseline, &inference, progress)
+}
+
+/// [`simulate`] on an already loaded panel and an already estimated baseline
+/// (its `formula` must be the scenario's).
+pub fn simulate_with_fit(
+    scenario: &Scenario,
+    frame: &Frame,
+    baseline: &Fit,
+    inference: &crate::vcov::Inference,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Counterfactual> {
+    use crate::counterfactual::{FullGe, GeParams, World};
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    use rayon::prelude::*;
+    scenario.validate()?;
+    let defaults = PanelKeys::default();
+    let keys = PanelKeys {
+        exporter: scenario.exporter.clone().unwrap_or(defaults.exporter),
+        importer: scenario.importer.clone().unwrap_or(defaults.importer),
+        year: scenario.time.clone().unwrap_or(defaults.year),
+    };
+    let year = scenario.year.ok_or_else(|| Error::Scenario {
+        key: "year".into(),
+        message: "the scenario needs the year of the GE cross-section".into(),
+    })?;
+    let domestic = scenario.domestic;
+    let gdp = match &scenario.gdp {
+        Some(path) => Some(GdpTable::read_csv(path)?),
+        None => None,
+    };
+    let data = ge_data_with_gdp(
+        frame,
+        baseline,
+        &keys,
+        year as f64,
+        domestic,
+        &scenario.impute_pair_effects,
+        gdp.as_ref(),
+    )?;
+    let countries = data.countries.clone();
+    let n = countries.len();
+    let reference = countries
+        .iter()
+        .position(|c| *c == scenario.reference)
+        .ok_or_else(|| Error::Scenario {
+            key: "reference".into(),
+            message: format!("unknown country '{}' in {year}", scenario.reference),
+        })?;
+    // Shocks → (policy index, pairs, value); coefficients.
+    let mut beta: Vec<f64> = baseline.beta.clone();
+    let mut changes_spec = Vec::new();
+    let mut coefficients = Vec::new();
+    let mut random: Vec<usize> = Vec::new();
+    let mut shocked = vec![false; n * n];
+    for (k, s) in scenario.shocks.iter().enumerate() {
+        let idx = data
+            .policy
+            .iter()
+            .position(|(name, _)| *name == s.variable)
+            .ok_or_else(|| Error::Scenario {
+                key: format!("shock[{k}].variable"),
+                message: format!(
+                    "'{}' is not a regressor of the baseline formula ({})",
+                    s.variable,
+                    baseline.names.join(", ")
+                ),
+            })?;
+        let pairs: Vec<usize> = s
+            .pairs_at(k, &countries)?
+            .into_iter()
+            .map(|(i, j)| i * n + j)
+            .collect();
+        for &p in &pairs {
+            shocked[p] = true;
+        }
+        let row = inference.coef(&s.variable);
+        match s.coefficient {
+            Some(c) => {
+                beta[idx] = c;
+                coefficients.push(PolicyCoefficient {
+                    variable: s.variable.clone(),
+                    estimate: c,
+                    std_error: 0.0,
+                    overridden: true,
+                    draws_mean: None,
+                    draws_std_error: None,
+                });
+            }
+            None => {
+                if !random.contains(&idx) {
+                    random.push(idx);
+                }
+                coefficients.push(PolicyCoefficient {
+                    variable: s.variable.clone(),
+                    estimate: beta[idx],
+                    std_error: row.map_or(0.0, |r| r.std_error),
+                    overridden: false,
+                    draws_mean: None,
+                    draws_std_error: None,
+                });
+            }
+        }
+        changes_spec.push((idx, pairs, s.value));
+    }
+    let mut data = data;
+    match scenario.costs.as_deref().unwrap_or("estimated") {
+        "estimated" => {}
+        "calibrated" => {
+            // Exact hat algebra: φ_ij = X_ij Y / (Y_i E_j) makes the baseline
+            // resistances one and the baseline flows the data.
+            let total: f64 = data.flows.iter().sum();
+            let out: Vec<f64> = (0..n)
+                .map(|i| (0..n).map(|j| data.flows[i * n + j]).sum())
+                .collect();
+            let exp: Vec<f64> = (0..n)
+                .map(|j| (0..n).map(|i| data.flows[i * n + j]).sum())
+                .collect();
+            for k in 0..n * n {
+                let (i, j) = (k / n, k % n);
+                data.phi[k] = if out[i] > 0.0 && exp[j] > 0.0 {
+                    data.flows[k] * total / (out[i] * exp[j])
+                } else {
+                    0.0
+                };
+            }
+            data.notes.retain(|n| !n.contains("pair effect"));
+            data.notes.push(
+                "costs = \"calibrated\": the baseline reproduces the GE year's flows exactly (exact hat algebra); pairs without trade stay without trade".into(),
+            );
+        }
+        other => {
+            return Err(Error::Scenario {
+                key: "costs".into(),
+                message: format!("expected estimated or calibrated, found '{other}'"),
+            })
+        }
+    }
+    let world = World::from_trade(
+        countries.clone(),
+        &data.flows,
+        data.phi.clone(),
+        scenario.sigma,
+        reference,
+    )?;
+    let params = GeParams {
+        tol: scenario.tolerance.unwrap_or(GeParams::default().tol),
+        max_iter: scenario.max_iter.unwrap_or(GeParams::default().max_iter),
+        full_ge: match &scenario.full_ge {
+            Some(f) => f.parse()?,
+            None => FullGe::MarketClearing,
+        },
+        ..GeParams::default()
+    };
+    let phi_cf = shocked_phi(&data, &beta, &changes_spec);
+    // A solve that does not converge is an error: no unconverged number is
+    // ever reported.
+    let (point, outcome) = solve_once(&world, &phi_cf, &params)?;
+    let [_, _, full_info] = outcome.infos();
+    // Monte Carlo over the estimated policy coefficients: β ~ N(β̂, V̂).
+    let mut draws_failed = 0;
+    let mut intervals: Option<Vec<CountryIntervals>> = None;
+    let mut draw_results: Vec<Option<Draw>> = Vec::new();
+    let bootstrap = match scenario.uncertainty.as_deref().unwrap_or("coefficients") {
+        "coefficients" => false,
+        "pairs" => true,
+        other => {
+            return Err(Error::Scenario {
+                key: "uncertainty".into(),
+                message: format!("expected coefficients or pairs, found '{other}'"),
+            })
+        }
+    };
+    if scenario.draws > 0 && bootstrap {
+        let results = pair_bootstrap(
+            scenario,
+            frame,
+            baseline,
+            &keys,
+            domestic,
+            year,
+            &data,
+            &countries,
+            &world,
+            &params,
+            gdp.as_ref(),
+            progress,
+        )?;
+        draws_failed = results.iter().filter(|r| r.is_none()).count();
+        intervals = intervals_of(&results, n);
+        draw_results = results;
+    } else if scenario.draws > 0 && !random.is_empty() {
+        let m = random.len();
+        let v = nalgebra::DMatrix::from_fn(m, m, |a, b| inference.vcov[(random[a], random[b])]);
+        let chol = v.clone().cholesky().ok_or_else(|| {
+            Error::numerical(
+                ErrorKind::NotPositiveDefinite,
+                "the covariance of the policy coefficients is not positive definite".into(),
+            )
+        })?;
+        let l = chol.l();
+        let results: Vec<Option<Draw>> = (0..scenario.draws)
+            .into_par_iter()
+            .map(|d| {
+                // One stream per draw: the same draws on any thread count.
+                let mut rng = rand::rngs::StdRng::seed_from_u64(
+                    scenario
+                        .seed
+                        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                        .wrapping_add(d as u64),
+                );
+                let z: Vec<f64> = (0..m).map(|_| StandardNormal.sample(&mut rng)).collect();
+                let mut b = beta.clone();
+                for a in 0..m {
+                    let shift: f64 = (0..=a).map(|c| l[(a, c)] * z[c]).sum();
+                    b[random[a]] += shift;
+                }
+                let phi_d = shocked_phi(&data, &b, &changes_spec);
+                let used: Vec<f64> = changes_spec.iter().map(|(k, _, _)| b[*k]).collect();
+                let result = solve_once(&world, &phi_d, &params)
+                    .ok()
+                    .map(|(rows, _)| (rows, used));
+                progress();
+                result
+            })
+            .collect();
+        draws_failed = results.iter().filter(|r| r.is_none()).count();
+        intervals = intervals_of(&results, n);
+        draw_results = results;
+    }
+    // The spread of each policy coefficient over the draws that converged:
+    // with `uncertainty = "pairs"` the bootstrap standard error.
+    let ok: Vec<&Vec<f64>> = draw_results.iter().flatten().map(|(_, b)| b).collect();
+    if ok.len() > 1 {
+        for (k, c) in coefficients.iter_mut().enumerate() {
+            let v: Vec<f64> = ok.iter().map(|b| b[k]).collect();
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64;
+            c.draws_mean = Some(mean);
+            c.draws_std_error = Some(var.sqrt());
+        }
+    }
+    let mut notes = data.notes.clone();
+    if params.full_ge == FullGe::FirstStep {
+        notes.push(
+            "full_ge = \"first_step\": the full-GE columns are the first pass of the Yotov et al. \
+             (2016) loop, as gegravity 0.3 reports them (conditional MRs, p̂ = 1/Π̂); markets do \
+             not clear at the new incomes"
+                .into(),
+        );
+    }
+    if draws_failed > 0 {
+        notes.push(format!(
+            "{draws_failed} of {} draws did not converge and are left out of the intervals",
+            scenario.draws
+        ));
+    }
+    let countries_out: Vec<CountryResult> = (0..n)
+        .map(|i| {
+            let r = point[i];
+            CountryResult {
+                country: countries[i].clone(),
+                exports_change_partial_pct: r[0],
+                exports_change_conditional_pct: r[1],
+                exports_change_full_pct: r[2],
+                factory_price_change_pct: r[3],
+                inward_mr_change_pct: r[4],
+                outward_mr_change_pct: r[5],
+                real_gdp_change_pct: r[6],
+                intervals: intervals.as_ref().map(|iv| iv[i].clone()),
+            }
+        })
+        .collect();
+    let pairs: Vec<PairResult> = outcome
+        .pairs
+        .iter()
+        .enumerate()
+        .map(|(k, p)| PairResult {
+            exporter: p.exporter.clone(),
+            importer: p.importer.clone(),
+            shocked: shocked[k],
+            baseline: p.baseline,
+            partial: p.partial,
+            conditional: p.conditional,
+            full: p.full,
+        })
+        .collect();
+    check_finite(&countries_out, &pairs, &coefficients)?;
+    Ok(Counterfactual {
+        year,
+        sigma: scenario.sigma,
+        reference: scenario.reference.clone(),
+        iterations: full_info.iterations,
+        residual: full_info.residual,
+        coefficients,
+        countries: countries_out,
+        pairs,
+        draws: scenario.draws,
+        uncertainty: if bootstrap { "pairs" } else { "coefficients" }.into(),
+        draws_failed,
+        imputed: data.imputed,
+        second_stage: data.second_stage,
+        notes,
+        baseline_nobs: baseline.nobs(),
+    })
+}
