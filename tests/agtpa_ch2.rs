@@ -33,7 +33,9 @@
 //! `tests/ge_properties.rs` and against gegravity in `tests/ge_gegravity.rs`).
 
 use gravity_model::counterfactual::{simulate as solve, GeOutcome, GeParams, World};
-use gravity_model::simulate::{ge_data, shocked_phi, simulate, GeData, PanelKeys, Scenario};
+use gravity_model::simulate::{
+    ge_data, shocked_phi, simulate, GeData, PanelKeys, Scenario, Uncertainty,
+};
 use gravity_model::{
     fit, CsvOptions, Estimator, Fit, FitOptions, Formula, Frame, SmallSample, VcovSpec,
 };
@@ -109,7 +111,7 @@ struct Run {
 /// Runs a scenario's pieces step by step so the resistances are visible.
 fn run(file: &str) -> Run {
     let mut scenario = Scenario::from_toml_path(root().join("examples").join(file)).unwrap();
-    scenario.draws = 0;
+    scenario.uncertainty = Uncertainty::None;
     let frame = Frame::read_csv(&scenario.data, &CsvOptions::default(), None).unwrap();
     let formula = Formula::parse(&scenario.formula).unwrap();
     let fit = fit(&frame, &formula, Estimator::Ppml, &FitOptions::default()).unwrap();
@@ -279,7 +281,7 @@ fn trade_without_borders_conditional_ge_matches_the_books_log() {
 fn trade_without_borders_runs_from_its_scenario_file() {
     let mut s =
         Scenario::from_toml_path(root().join("examples/agtpa_trade_without_borders.toml")).unwrap();
-    s.draws = 20;
+    s.uncertainty = Uncertainty::CoefficientDraws { draws: 20, seed: 1 };
     let cf = simulate(&s).unwrap();
     // An unconverged GE is an error; the residual is the solver's own.
     assert!(cf.residual <= 1e-12, "full-GE residual {}", cf.residual);

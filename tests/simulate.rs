@@ -1,8 +1,10 @@
 //! The counterfactual pipeline on the Advanced Guide's data (Chapter 2,
 //! Application 2: dissolving NAFTA in 1994).
 
-use gravity_model::simulate::Scenario;
-use gravity_model::simulate::{conditional_by_ppml, ge_data, simulate, Domestic, PanelKeys};
+use gravity_model::counterfactual::FullGe;
+use gravity_model::simulate::{
+    conditional_by_ppml, ge_data, simulate, Domestic, PanelKeys, Scenario, Uncertainty,
+};
 use gravity_model::{fit, CsvOptions, Estimator, FitOptions, Formula, Frame};
 use std::path::PathBuf;
 
@@ -12,7 +14,11 @@ fn root() -> PathBuf {
 
 fn nafta(draws: usize) -> Scenario {
     let mut s = Scenario::from_toml_path(root().join("examples/agtpa_nafta.toml")).unwrap();
-    s.draws = draws;
+    s.uncertainty = if draws == 0 {
+        Uncertainty::None
+    } else {
+        Uncertainty::CoefficientDraws { draws, seed: 1 }
+    };
     s
 }
 
@@ -172,7 +178,7 @@ fn scenario_errors_name_the_key() {
 fn first_step_mode_keeps_the_conditional_ge_and_says_so() {
     let clearing = simulate(&nafta(0)).unwrap();
     let mut s = nafta(0);
-    s.full_ge = Some("first_step".into());
+    s.full_ge = FullGe::FirstStep;
     let step = simulate(&s).unwrap();
     assert!(step.notes.iter().any(|n| n.contains("first_step")));
     assert!(!clearing.notes.iter().any(|n| n.contains("first_step")));
@@ -198,7 +204,7 @@ fn first_step_mode_keeps_the_conditional_ge_and_says_so() {
 #[test]
 fn pair_cluster_bootstrap_of_the_whole_pipeline() {
     let mut s = nafta(6);
-    s.uncertainty = Some("pairs".into());
+    s.uncertainty = Uncertainty::PairBootstrap { draws: 6, seed: 1 };
     let a = simulate(&s).unwrap();
     assert_eq!(a.draws, 6);
     assert!(a.draws_failed < 6);
@@ -248,8 +254,11 @@ fn pair_cluster_bootstrap_of_the_whole_pipeline() {
             );
         }
     }
-    s.uncertainty = Some("jackknife".into());
-    let e = simulate(&s).unwrap_err().to_string();
+    // An unknown method is refused when the scenario is read, naming the key.
+    let text = std::fs::read_to_string(root().join("examples/agtpa_nafta.toml"))
+        .unwrap()
+        .replace("draws = 200", "draws = 6\nuncertainty = \"jackknife\"");
+    let e = Scenario::from_toml_str(&text).unwrap_err().to_string();
     assert!(e.contains("uncertainty"), "{e}");
 }
 

@@ -44,12 +44,17 @@ pub enum FullGe {
 
 impl std::str::FromStr for FullGe {
     type Err = Error;
+    /// Reads `market_clearing` or `first_step`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidOption`] for any other word.
     fn from_str(s: &str) -> Result<FullGe> {
         match s {
             "market_clearing" => Ok(FullGe::MarketClearing),
             "first_step" => Ok(FullGe::FirstStep),
-            other => Err(Error::scenario(
-                "full_ge",
+            other => Err(Error::model(
+                ErrorKind::InvalidOption,
                 format!("expected market_clearing or first_step, found '{other}'"),
             )),
         }

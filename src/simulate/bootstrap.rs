@@ -72,6 +72,8 @@ fn fixed_effects_at(
 #[allow(clippy::too_many_arguments)]
 pub(super) fn pair_bootstrap(
     scenario: &super::Scenario,
+    draws: usize,
+    seed: u64,
     frame: &Frame,
     baseline: &Fit,
     keys: &PanelKeys,
@@ -86,7 +88,8 @@ pub(super) fn pair_bootstrap(
 ) -> Result<Vec<Option<Draw>>> {
     use rand::{Rng, SeedableRng};
     use rayon::prelude::*;
-    let cluster = crate::vcov::VcovSpec::parse(scenario.vcov.as_deref().unwrap_or("hetero"))?
+    let cluster = scenario
+        .vcov
         .clusters()
         .first()
         .cloned()
@@ -99,14 +102,12 @@ pub(super) fn pair_bootstrap(
     let dim = interact(&cluster, &refs);
     let g = dim.n_levels();
     let n = countries.len();
-    let calibrated = scenario.costs.as_deref() == Some("calibrated");
-    let results = (0..scenario.draws)
+    let calibrated = scenario.costs == super::Costs::Calibrated;
+    let results = (0..draws)
         .into_par_iter()
         .map(|d| {
             let mut rng = rand::rngs::StdRng::seed_from_u64(
-                scenario
-                    .seed
-                    .wrapping_mul(0xD1B5_4A32_D192_ED03)
+                seed.wrapping_mul(0xD1B5_4A32_D192_ED03)
                     .wrapping_add(d as u64),
             );
             let mut count = vec![0.0f64; g];

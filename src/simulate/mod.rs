@@ -36,7 +36,9 @@ pub use results::{
     Counterfactual, CountryIntervals, CountryResult, DomesticCheck, Imputed, PairResult,
     PolicyCoefficient,
 };
-pub use scenario::{Countries, Domestic, Scenario, Shock, MAX_DRAWS, MIN_SIGMA};
+pub use scenario::{
+    Costs, Countries, Domestic, IntervalMethod, Scenario, Shock, Uncertainty, MAX_DRAWS, MIN_SIGMA,
+};
 
 use crate::data::Frame;
 use crate::error::{Error, ErrorKind, Result};
@@ -106,7 +108,7 @@ pub fn simulate_with_progress(
     scenario: &Scenario,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Counterfactual> {
-    use crate::vcov::{SmallSample, VcovSpec};
+    use crate::vcov::SmallSample;
     scenario.validate()?;
     let formula = Formula::parse(&scenario.formula)?;
     let csv = crate::data::CsvOptions::default();
@@ -116,9 +118,9 @@ pub fn simulate_with_progress(
         formula.check_columns(header)?;
         Ok(None)
     })?;
-    let vcov = VcovSpec::parse(scenario.vcov.as_deref().unwrap_or("hetero"))?;
+    let vcov = &scenario.vcov;
     let ssc = match &scenario.ssc {
-        Some(s) => SmallSample::parse(s)?,
+        Some(s) => *s,
         None => SmallSample::Fixest,
     };
     let options = FitOptions {
@@ -132,7 +134,7 @@ pub fn simulate_with_progress(
             "the baseline estimation did not converge; no counterfactual is computed".into(),
         ));
     }
-    let inference = baseline.inference(&vcov, ssc)?;
+    let inference = baseline.inference(vcov, ssc)?;
     simulate_with_fit(scenario, &frame, &baseline, &inference, progress)
 }
 
@@ -240,37 +242,8 @@ pub fn simulate_with_fit(
         changes_spec.push((idx, pairs, s.value));
     }
     let mut data = data;
-    match scenario.costs.as_deref().unwrap_or("estimated") {
-        "estimated" => {}
-        "calibrated" => {
-            // Exact hat algebra: φ_ij = X_ij Y / (Y_i E_j) makes the baseline
-            // resistances one and the baseline flows the data.
-            let total: f64 = data.flows.iter().sum();
-            let out: Vec<f64> = (0..n)
-                .map(|i| (0..n).map(|j| data.flows[i * n + j]).sum())
-                .collect();
-            let exp: Vec<f64> = (0..n)
-                .map(|j| (0..n).map(|i| data.flows[i * n + j]).sum())
-                .collect();
-            for k in 0..n * n {
-                let (i, j) = (k / n, k % n);
-                data.phi[k] = if out[i] > 0.0 && exp[j] > 0.0 {
-                    data.flows[k] * total / (out[i] * exp[j])
-                } else {
-                    0.0
-                };
-            }
-            data.notes.retain(|n| !n.contains("pair effect"));
-            data.notes.push(
-                "costs = \"calibrated\": the baseline reproduces the GE year's flows exactly (exact hat algebra); pairs without trade stay without trade".into(),
-            );
-        }
-        other => {
-            return Err(Error::Scenario {
-                key: "costs".into(),
-                message: format!("expected estimated or calibrated, found '{other}'"),
-            })
-        }
+    if scenario.costs == Costs::Calibrated {
+        costs::calibrate(&mut data);
     }
     let world = World::from_trade(
         countries.clone(),
@@ -282,10 +255,7 @@ pub fn simulate_with_fit(
     let params = GeParams {
         tol: scenario.tolerance.unwrap_or(GeParams::default().tol),
         max_iter: scenario.max_iter.unwrap_or(GeParams::default().max_iter),
-        full_ge: match &scenario.full_ge {
-            Some(f) => f.parse()?,
-            None => FullGe::MarketClearing,
-        },
+        full_ge: scenario.full_ge,
         ..GeParams::default()
     };
     let phi_cf = shocked_phi(&data, &beta, &changes_spec);
@@ -297,19 +267,11 @@ pub fn simulate_with_fit(
     let mut draws_failed = 0;
     let mut intervals: Option<Vec<CountryIntervals>> = None;
     let mut draw_results: Vec<Option<Draw>> = Vec::new();
-    let bootstrap = match scenario.uncertainty.as_deref().unwrap_or("coefficients") {
-        "coefficients" => false,
-        "pairs" => true,
-        other => {
-            return Err(Error::Scenario {
-                key: "uncertainty".into(),
-                message: format!("expected coefficients or pairs, found '{other}'"),
-            })
-        }
-    };
-    if scenario.draws > 0 && bootstrap {
+    if let Uncertainty::PairBootstrap { draws, seed } = scenario.uncertainty {
         let results = pair_bootstrap(
             scenario,
+            draws,
+            seed,
             frame,
             baseline,
             &keys,
@@ -325,7 +287,9 @@ pub fn simulate_with_fit(
         draws_failed = results.iter().filter(|r| r.is_none()).count();
         intervals = intervals_of(&results, n);
         draw_results = results;
-    } else if scenario.draws > 0 && !random.is_empty() {
+    } else if let (Uncertainty::CoefficientDraws { draws, seed }, false) =
+        (scenario.uncertainty, random.is_empty())
+    {
         let m = random.len();
         let v = nalgebra::DMatrix::from_fn(m, m, |a, b| inference.vcov[(random[a], random[b])]);
         let chol = v.clone().cholesky().ok_or_else(|| {
@@ -335,14 +299,12 @@ pub fn simulate_with_fit(
             )
         })?;
         let l = chol.l();
-        let results: Vec<Option<Draw>> = (0..scenario.draws)
+        let results: Vec<Option<Draw>> = (0..draws)
             .into_par_iter()
             .map(|d| {
                 // One stream per draw: the same draws on any thread count.
                 let mut rng = rand::rngs::StdRng::seed_from_u64(
-                    scenario
-                        .seed
-                        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
                         .wrapping_add(d as u64),
                 );
                 let z: Vec<f64> = (0..m).map(|_| StandardNormal.sample(&mut rng)).collect();
@@ -388,7 +350,7 @@ pub fn simulate_with_fit(
     if draws_failed > 0 {
         notes.push(format!(
             "{draws_failed} of {} draws did not converge and are left out of the intervals",
-            scenario.draws
+            scenario.uncertainty.draws()
         ));
     }
     let countries_out: Vec<CountryResult> = (0..n)
@@ -431,8 +393,8 @@ pub fn simulate_with_fit(
         coefficients,
         countries: countries_out,
         pairs,
-        draws: scenario.draws,
-        uncertainty: if bootstrap { "pairs" } else { "coefficients" }.into(),
+        draws: scenario.uncertainty.draws(),
+        uncertainty: scenario.uncertainty.method(),
         draws_failed,
         imputed: data.imputed,
         second_stage: data.second_stage,

@@ -140,8 +140,9 @@ pub struct Counterfactual {
     pub pairs: Vec<PairResult>,
     /// Draws requested.
     pub draws: usize,
-    /// How the draws were made: `coefficients` or `pairs`.
-    pub uncertainty: String,
+    /// How the draws were made: `coefficients` (also when none were drawn)
+    /// or `pairs`.
+    pub uncertainty: super::IntervalMethod,
     /// Draws whose GE did not converge (left out of the intervals).
     pub draws_failed: usize,
     /// Imputed domestic flows and pair effects.

@@ -17,7 +17,9 @@
 //! between = ["CAN", "MEX", "USA"]
 //! ```
 
-use crate::error::{Error, Result};
+use crate::counterfactual::FullGe;
+use crate::error::{Error, ErrorKind, Result};
+use crate::vcov::{SmallSample, VcovSpec};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -146,91 +148,397 @@ pub struct Shock {
     pub coefficient: Option<f64>,
 }
 
-/// A counterfactual scenario as read from a TOML file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Scenario {
-    /// The panel CSV (resolved relative to the scenario file).
-    pub data: PathBuf,
-    /// Estimation formula, e.g. `trade ~ rta | exporter^year + importer^year + pair`.
-    pub formula: String,
-    /// Variance specification, e.g. `cluster:pair`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vcov: Option<String>,
-    /// The baseline year of the counterfactual.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub year: Option<i64>,
-    /// Elasticity of substitution `σ > 1`.
-    pub sigma: f64,
-    /// Reference country whose inward MR is normalised to 1.
-    pub reference: String,
-    /// How domestic flows are obtained.
-    #[serde(default)]
-    pub domestic: Domestic,
-    /// Pair covariates used to impute missing pair effects.
-    #[serde(default)]
-    pub impute_pair_effects: Vec<String>,
-    /// GDP by country and year in the unit of the flows (a CSV with columns
-    /// `country`, `year`, `gdp`; resolved relative to the scenario file). With
-    /// `domestic = "impute"`, a country without any domestic flow gets the
-    /// median ratio of domestic sales to GDP of the countries with one, and
-    /// every imputed domestic flow is capped at the largest observed ratio
-    /// times GDP (never above GDP); each check is listed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gdp: Option<PathBuf>,
-    /// Monte Carlo draws of the coefficients (0 = none; default 200).
-    #[serde(default = "default_draws")]
-    pub draws: usize,
-    /// Seed of the coefficient draws (default 1).
-    #[serde(default = "default_seed")]
-    pub seed: u64,
-    /// Small-sample preset of the baseline inference: `fixest` (default) or
-    /// `ppmlhdfe`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ssc: Option<String>,
-    /// How the intervals are drawn: `coefficients` (default: the policy
-    /// coefficients from N(β̂, V̂)) or `pairs` (a pair-cluster bootstrap of
-    /// the whole pipeline: clusters of the `vcov` variable, or exporter-importer
-    /// pairs, resampled with replacement, the model re-estimated, the costs
-    /// rebuilt and the GE solved for every draw).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uncertainty: Option<String>,
-    /// Baseline trade costs: `estimated` (default: `φ_ij = exp(pair effect +
-    /// Σβx)`, with imputation for pairs without a pair effect) or
-    /// `calibrated` (exact hat algebra: `φ_ij = X_ij Y / (Y_i E_j)`, so the
+/// How the model's intervals are drawn: the scenario's `uncertainty`,
+/// `draws` and `seed` keys, read together.
+///
+/// ```
+/// use gravity_model::simulate::{IntervalMethod, Scenario, Uncertainty};
+/// let base = "data = \"p.csv\"\nformula = \"y ~ x\"\nsigma = 5\nreference = \"A\"\n";
+/// let shock = "[[shock]]\nvariable = \"x\"\nvalue = 0\nbetween = \"all\"\n";
+/// let s = Scenario::from_toml_str(&format!("{base}{shock}"))?;
+/// assert_eq!(s.uncertainty, Uncertainty::CoefficientDraws { draws: 200, seed: 1 });
+/// let s = Scenario::from_toml_str(&format!("{base}uncertainty = \"pairs\"\ndraws = 50\n{shock}"))?;
+/// assert_eq!(s.uncertainty, Uncertainty::PairBootstrap { draws: 50, seed: 1 });
+/// assert_eq!(s.uncertainty.method(), IntervalMethod::Pairs);
+/// let s = Scenario::from_toml_str(&format!("{base}draws = 0\n{shock}"))?;
+/// assert_eq!(s.uncertainty, Uncertainty::None);
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Uncertainty {
+    /// No intervals (`draws = 0`).
+    None,
+    /// `uncertainty = "coefficients"` (the default): the policy coefficients
+    /// drawn from `N(β̂, V̂)`, the GE solved for every draw.
+    CoefficientDraws {
+        /// Number of draws (`draws`, default 200, at most [`MAX_DRAWS`]).
+        draws: usize,
+        /// Seed of the draws (`seed`, default 1).
+        seed: u64,
+    },
+    /// `uncertainty = "pairs"`: a pair-cluster bootstrap of the whole
+    /// pipeline (clusters of the `vcov` variable, or exporter-importer pairs,
+    /// resampled with replacement, the model re-estimated, the costs rebuilt
+    /// and the GE solved for every draw).
+    PairBootstrap {
+        /// Number of bootstrap draws (`draws`).
+        draws: usize,
+        /// Seed of the resampling (`seed`).
+        seed: u64,
+    },
+}
+
+impl Default for Uncertainty {
+    /// 200 coefficient draws with seed 1, as a scenario file without any of
+    /// the three keys.
+    fn default() -> Self {
+        Uncertainty::CoefficientDraws {
+            draws: default_draws(),
+            seed: default_seed(),
+        }
+    }
+}
+
+impl Uncertainty {
+    /// The intervals `method` with `draws` draws from `seed`; no draws is
+    /// [`Uncertainty::None`] whatever the method.
+    pub fn new(method: IntervalMethod, draws: usize, seed: u64) -> Uncertainty {
+        match (draws, method) {
+            (0, _) => Uncertainty::None,
+            (draws, IntervalMethod::Coefficients) => Uncertainty::CoefficientDraws { draws, seed },
+            (draws, IntervalMethod::Pairs) => Uncertainty::PairBootstrap { draws, seed },
+        }
+    }
+
+    /// The number of draws (0 for [`Uncertainty::None`]).
+    pub fn draws(&self) -> usize {
+        match *self {
+            Uncertainty::None => 0,
+            Uncertainty::CoefficientDraws { draws, .. }
+            | Uncertainty::PairBootstrap { draws, .. } => draws,
+        }
+    }
+
+    /// How the intervals are drawn, as the report names it:
+    /// [`IntervalMethod::Coefficients`] also when nothing is drawn (the
+    /// default method).
+    pub fn method(&self) -> IntervalMethod {
+        match self {
+            Uncertainty::PairBootstrap { .. } => IntervalMethod::Pairs,
+            Uncertainty::None | Uncertainty::CoefficientDraws { .. } => {
+                IntervalMethod::Coefficients
+            }
+        }
+    }
+}
+
+/// The word of the scenario's `uncertainty` key, and of the report's
+/// `uncertainty` field: `coefficients` or `pairs`.
+///
+/// ```
+/// use gravity_model::simulate::IntervalMethod;
+/// assert_eq!("pairs".parse::<IntervalMethod>()?, IntervalMethod::Pairs);
+/// assert!("jackknife".parse::<IntervalMethod>().is_err());
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum IntervalMethod {
+    /// Draws of the policy coefficients from `N(β̂, V̂)`.
+    #[default]
+    Coefficients,
+    /// The pair-cluster bootstrap of the whole pipeline.
+    Pairs,
+}
+
+impl std::str::FromStr for IntervalMethod {
+    type Err = Error;
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidOption`](crate::ErrorKind::InvalidOption) for any
+    /// other word.
+    fn from_str(s: &str) -> Result<IntervalMethod> {
+        match s {
+            "coefficients" => Ok(IntervalMethod::Coefficients),
+            "pairs" => Ok(IntervalMethod::Pairs),
+            other => Err(Error::model(
+                ErrorKind::InvalidOption,
+                format!("expected coefficients or pairs, found '{other}'"),
+            )),
+        }
+    }
+}
+
+/// The baseline trade costs (the scenario's `costs` key).
+///
+/// ```
+/// use gravity_model::simulate::Costs;
+/// assert_eq!("calibrated".parse::<Costs>()?, Costs::Calibrated);
+/// assert_eq!(Costs::default(), Costs::Estimated);
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Costs {
+    /// `estimated` (the default): `φ_ij = exp(pair effect + Σβx)`, with
+    /// imputation for pairs without a pair effect.
+    #[default]
+    Estimated,
+    /// `calibrated`: exact hat algebra, `φ_ij = X_ij Y / (Y_i E_j)`, so the
     /// baseline reproduces the GE year's observed and imputed flows exactly;
-    /// pairs without trade stay without trade).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub costs: Option<String>,
-    /// Exporter column of the panel (default `exporter`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// pairs without trade stay without trade.
+    Calibrated,
+}
+
+impl std::str::FromStr for Costs {
+    type Err = Error;
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidOption`](crate::ErrorKind::InvalidOption) for any
+    /// other word.
+    fn from_str(s: &str) -> Result<Costs> {
+        match s {
+            "estimated" => Ok(Costs::Estimated),
+            "calibrated" => Ok(Costs::Calibrated),
+            other => Err(Error::model(
+                ErrorKind::InvalidOption,
+                format!("expected estimated or calibrated, found '{other}'"),
+            )),
+        }
+    }
+}
+
+/// A counterfactual scenario, every option parsed into its type when the
+/// file is read ([`Scenario::from_toml_path`], [`Scenario::from_toml_str`])
+/// or set in code ([`Scenario::new`] and the public fields).
+///
+/// ```
+/// use gravity_model::simulate::{Costs, Countries, Scenario, Shock, Uncertainty};
+/// use gravity_model::VcovSpec;
+/// let shock = Shock {
+///     variable: "rta".into(),
+///     value: 0.0,
+///     between: Some(Countries::List(vec!["CAN".into(), "MEX".into(), "USA".into()])),
+///     from: None,
+///     to: None,
+///     both_directions: false,
+///     coefficient: None,
+/// };
+/// let mut s = Scenario::new("panel.csv", "trade ~ rta | exporter^year + importer^year + pair", 7.0, "DEU", vec![shock]);
+/// s.vcov = VcovSpec::Cluster(vec!["pair".into()]);
+/// s.year = Some(1994);
+/// s.costs = Costs::Calibrated;
+/// s.uncertainty = Uncertainty::None;
+/// s.validate()?;
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "ScenarioFile")]
+#[non_exhaustive]
+pub struct Scenario {
+    /// The panel CSV (`data`; resolved relative to the scenario file).
+    pub data: PathBuf,
+    /// Estimation formula (`formula`), e.g. `trade ~ rta | exporter^year + importer^year + pair`.
+    pub formula: String,
+    /// Variance of the baseline estimates (`vcov`: `iid`, `hetero` (the
+    /// default) or `cluster:VAR[,VAR]`, as [`VcovSpec::parse`] reads it).
+    pub vcov: VcovSpec,
+    /// The baseline year of the counterfactual (`year`).
+    pub year: Option<i64>,
+    /// Elasticity of substitution `σ > 1` (`sigma`).
+    pub sigma: f64,
+    /// Reference country whose inward MR is normalised to 1 (`reference`).
+    pub reference: String,
+    /// How domestic flows are obtained (`domestic`).
+    pub domestic: Domestic,
+    /// Pair covariates used to impute missing pair effects
+    /// (`impute_pair_effects`).
+    pub impute_pair_effects: Vec<String>,
+    /// GDP by country and year in the unit of the flows (`gdp`: a CSV with
+    /// columns `country`, `year`, `gdp`; resolved relative to the scenario
+    /// file). With `domestic = "impute"`, a country without any domestic flow
+    /// gets the median ratio of domestic sales to GDP of the countries with
+    /// one, and every imputed domestic flow is capped at the largest observed
+    /// ratio times GDP (never above GDP); each check is listed.
+    pub gdp: Option<PathBuf>,
+    /// How the intervals are drawn (`uncertainty`, `draws`, `seed`).
+    pub uncertainty: Uncertainty,
+    /// Small-sample preset of the baseline inference (`ssc`: `fixest`, the
+    /// default when `None`, or `ppmlhdfe`; read by [`SmallSample::parse`]).
+    pub ssc: Option<SmallSample>,
+    /// Baseline trade costs (`costs`).
+    pub costs: Costs,
+    /// Exporter column of the panel (`exporter`, default `exporter`).
     pub exporter: Option<String>,
-    /// Importer column of the panel (default `importer`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Importer column of the panel (`importer`, default `importer`).
     pub importer: Option<String>,
-    /// Time column of the panel (default `year`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Time column of the panel (`time`, default `year`).
     pub time: Option<String>,
-    /// Which full endowment GE to report: `market_clearing` (default: the
-    /// equilibrium, solved to `tolerance`) or `first_step` (the first pass of
-    /// the Yotov et al. 2016 loop, as gegravity 0.3 reports it; for
-    /// replication).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub full_ge: Option<String>,
-    /// Solver tolerance (default 1e-12).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Which full endowment GE to report (`full_ge`: `market_clearing`, the
+    /// default, the equilibrium solved to `tolerance`; or `first_step`, the
+    /// first pass of the Yotov et al. 2016 loop, as gegravity 0.3 reports it,
+    /// for replication).
+    pub full_ge: FullGe,
+    /// Solver tolerance (`tolerance`, default 1e-12).
     pub tolerance: Option<f64>,
-    /// Solver iteration limit (default 10000).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Solver iteration limit (`max_iter`, default 10000).
     pub max_iter: Option<usize>,
-    /// The shocks, applied together.
-    #[serde(default, rename = "shock")]
+    /// The shocks, applied together (`[[shock]]`).
     pub shocks: Vec<Shock>,
 }
 
+/// The scenario file as written: the keys and their TOML types, each word
+/// already parsed into its type (so that an unknown word is an error with
+/// the line and column of its value).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    data: PathBuf,
+    formula: String,
+    #[serde(default, deserialize_with = "parsed")]
+    vcov: Option<VcovSpec>,
+    #[serde(default)]
+    year: Option<i64>,
+    sigma: f64,
+    reference: String,
+    #[serde(default)]
+    domestic: Domestic,
+    #[serde(default)]
+    impute_pair_effects: Vec<String>,
+    #[serde(default)]
+    gdp: Option<PathBuf>,
+    #[serde(default = "default_draws")]
+    draws: usize,
+    #[serde(default = "default_seed")]
+    seed: u64,
+    #[serde(default, deserialize_with = "small_sample")]
+    ssc: Option<SmallSample>,
+    #[serde(default, deserialize_with = "parsed")]
+    uncertainty: Option<IntervalMethod>,
+    #[serde(default, deserialize_with = "parsed")]
+    costs: Option<Costs>,
+    #[serde(default)]
+    exporter: Option<String>,
+    #[serde(default)]
+    importer: Option<String>,
+    #[serde(default)]
+    time: Option<String>,
+    #[serde(default, deserialize_with = "parsed")]
+    full_ge: Option<FullGe>,
+    #[serde(default)]
+    tolerance: Option<f64>,
+    #[serde(default)]
+    max_iter: Option<usize>,
+    #[serde(default, rename = "shock")]
+    shocks: Vec<Shock>,
+}
+
+impl From<ScenarioFile> for Scenario {
+    fn from(f: ScenarioFile) -> Scenario {
+        Scenario {
+            data: f.data,
+            formula: f.formula,
+            vcov: f.vcov.unwrap_or(VcovSpec::Hetero),
+            year: f.year,
+            sigma: f.sigma,
+            reference: f.reference,
+            domestic: f.domestic,
+            impute_pair_effects: f.impute_pair_effects,
+            gdp: f.gdp,
+            uncertainty: Uncertainty::new(f.uncertainty.unwrap_or_default(), f.draws, f.seed),
+            ssc: f.ssc,
+            costs: f.costs.unwrap_or_default(),
+            exporter: f.exporter,
+            importer: f.importer,
+            time: f.time,
+            full_ge: f.full_ge.unwrap_or_default(),
+            tolerance: f.tolerance,
+            max_iter: f.max_iter,
+            shocks: f.shocks,
+        }
+    }
+}
+
+/// The message of an option error without the `scenario: key:` prefix that
+/// [`toml_error`] adds with the place.
+fn bare_message(e: &Error) -> String {
+    match e {
+        Error::Scenario { message, .. } | Error::Model { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A word of the scenario file parsed by the type's `FromStr`.
+fn parsed<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr<Err = Error>,
+{
+    let word = String::deserialize(d)?;
+    word.parse::<T>()
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(bare_message(&e)))
+}
+
+/// The `ssc` word, read by [`SmallSample::parse`].
+fn small_sample<'de, D>(d: D) -> std::result::Result<Option<SmallSample>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let word = String::deserialize(d)?;
+    SmallSample::parse(&word)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(bare_message(&e)))
+}
+
 impl Scenario {
+    /// A scenario with the given data, formula, `σ`, reference country and
+    /// shocks, and every other option at the default a scenario file without
+    /// that key gets (`vcov = "hetero"`, no year, observed domestic flows,
+    /// 200 coefficient draws with seed 1, estimated costs, the
+    /// market-clearing full GE). Set the public fields for the rest; nothing
+    /// is checked until [`Scenario::validate`] (which the pipeline runs).
+    pub fn new(
+        data: impl Into<PathBuf>,
+        formula: impl Into<String>,
+        sigma: f64,
+        reference: impl Into<String>,
+        shocks: Vec<Shock>,
+    ) -> Scenario {
+        Scenario {
+            data: data.into(),
+            formula: formula.into(),
+            vcov: VcovSpec::Hetero,
+            year: None,
+            sigma,
+            reference: reference.into(),
+            domestic: Domestic::default(),
+            impute_pair_effects: Vec::new(),
+            gdp: None,
+            uncertainty: Uncertainty::default(),
+            ssc: None,
+            costs: Costs::default(),
+            exporter: None,
+            importer: None,
+            time: None,
+            full_ge: FullGe::default(),
+            tolerance: None,
+            max_iter: None,
+            shocks,
+        }
+    }
+
     /// Parses and validates a scenario from TOML text; relative paths stay
-    /// as written.
+    /// as written. Every word (`vcov`, `ssc`, `uncertainty`, `costs`,
+    /// `full_ge`, `domestic`) is parsed here, not when the scenario runs.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Scenario`] naming the key: a TOML syntax or type error, an
+    /// unknown key or word (with the line and column), or a value that
+    /// [`Scenario::validate`] refuses.
     ///
     /// Syntax and type errors give the line and column and, where there is
     /// one, the key:
@@ -250,8 +558,13 @@ impl Scenario {
         Ok(s)
     }
 
-    /// Reads a scenario file; `data` is resolved relative to the file's
-    /// directory.
+    /// Reads a scenario file; `data` and `gdp` are resolved relative to the
+    /// file's directory.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the file cannot be read; otherwise as
+    /// [`Scenario::from_toml_str`], the place naming the file.
     pub fn from_toml_path(path: impl AsRef<Path>) -> Result<Scenario> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
@@ -270,7 +583,14 @@ impl Scenario {
         Ok(s)
     }
 
-    /// Checks every value; errors name the key.
+    /// Checks every value: `σ` at least [`MIN_SIGMA`], at most [`MAX_DRAWS`]
+    /// draws, a formula and a reference country, a positive tolerance, an
+    /// iteration limit of at least 1, covariates when domestic flows are
+    /// imputed, and at least one well-formed shock.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Scenario`] naming the key of the first value refused.
     pub fn validate(&self) -> Result<()> {
         if !(self.sigma.is_finite() && self.sigma > 1.0) {
             return Err(Error::scenario(
@@ -292,13 +612,13 @@ impl Scenario {
                 ),
             ));
         }
-        if self.draws > MAX_DRAWS {
+        if self.uncertainty.draws() > MAX_DRAWS {
             return Err(Error::scenario(
                 "draws",
                 format!(
                     "must be at most {MAX_DRAWS}, found {}: percentile intervals are stable long before that \
                      (200 is the default)",
-                    self.draws
+                    self.uncertainty.draws()
                 ),
             ));
         }
@@ -315,9 +635,6 @@ impl Scenario {
                     format!("must be positive, found {t}"),
                 ));
             }
-        }
-        if let Some(f) = &self.full_ge {
-            f.parse::<crate::counterfactual::FullGe>()?;
         }
         if self.max_iter == Some(0) {
             return Err(Error::scenario("max_iter", "must be at least 1, found 0"));
@@ -498,14 +815,21 @@ impl Shock {
 
     /// The ordered (exporter, importer) index pairs this shock touches,
     /// sorted and without duplicates; domestic pairs are never included.
-    /// A shock that touches no pair (`from = ["A"]`, `to = ["A"]`) is an
-    /// error.
-    /// `index` is the shock's position, used in error keys.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Scenario`] keyed `shock[0]…` for an ill-formed shock, a
+    /// country not in `countries`, or a shock that touches no pair
+    /// (`from = ["A"]`, `to = ["A"]`).
     pub fn pairs(&self, countries: &[String]) -> Result<Vec<(usize, usize)>> {
         self.pairs_at(0, countries)
     }
 
     /// As [`Shock::pairs`], naming the shock `shock[index]` in errors.
+    ///
+    /// # Errors
+    ///
+    /// As [`Shock::pairs`], keyed `shock[index]…`.
     pub fn pairs_at(&self, index: usize, countries: &[String]) -> Result<Vec<(usize, usize)>> {
         self.validate(index)?;
         let lookup = |field: &str, set: &Countries| -> Result<Vec<usize>> {
@@ -558,5 +882,76 @@ impl Shock {
             ));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "data = \"p.csv\"\nformula = \"y ~ x\"\nsigma = 5\nreference = \"A\"\n";
+    const SHOCK: &str = "[[shock]]\nvariable = \"x\"\nvalue = 0\nbetween = \"all\"\n";
+
+    fn with(line: &str) -> Result<Scenario> {
+        Scenario::from_toml_str(&format!("{BASE}{line}\n{SHOCK}"))
+    }
+
+    #[test]
+    fn every_word_is_parsed_when_the_scenario_is_read() {
+        let s = with("vcov = \"cluster:pair\"\nssc = \"ppmlhdfe\"\ncosts = \"calibrated\"\nfull_ge = \"first_step\"\nuncertainty = \"pairs\"\ndraws = 7\nseed = 3").unwrap();
+        assert_eq!(s.vcov, VcovSpec::Cluster(vec!["pair".into()]));
+        assert_eq!(s.ssc, Some(SmallSample::parse("ppmlhdfe").unwrap()));
+        assert_eq!(s.costs, Costs::Calibrated);
+        assert_eq!(s.full_ge, FullGe::FirstStep);
+        assert_eq!(
+            s.uncertainty,
+            Uncertainty::PairBootstrap { draws: 7, seed: 3 }
+        );
+        let d = with("").unwrap();
+        assert_eq!(d.vcov, VcovSpec::Hetero);
+        assert_eq!(d.ssc, None);
+        assert_eq!(d.costs, Costs::Estimated);
+        assert_eq!(d.full_ge, FullGe::MarketClearing);
+        assert_eq!(d.uncertainty, Uncertainty::default());
+        assert_eq!(
+            with("draws = 0\nuncertainty = \"pairs\"")
+                .unwrap()
+                .uncertainty,
+            Uncertainty::None
+        );
+    }
+
+    #[test]
+    fn an_unknown_word_names_its_key_line_and_column() {
+        for (line, key, found) in [
+            ("vcov = \"bogus\"", "vcov", "unknown vcov 'bogus'"),
+            ("ssc = \"stata\"", "ssc", "'stata'"),
+            (
+                "costs = \"guessed\"",
+                "costs",
+                "expected estimated or calibrated, found 'guessed'",
+            ),
+            (
+                "full_ge = \"loop\"",
+                "full_ge",
+                "expected market_clearing or first_step, found 'loop'",
+            ),
+            (
+                "uncertainty = \"jackknife\"",
+                "uncertainty",
+                "expected coefficients or pairs, found 'jackknife'",
+            ),
+        ] {
+            let e = with(line).unwrap_err();
+            let text = e.to_string();
+            match &e {
+                Error::Scenario { key: k, .. } => assert_eq!(k, key, "{text}"),
+                other => panic!("{other:?}"),
+            }
+            assert!(
+                text.contains(found) && text.contains("line 5, column"),
+                "{text}"
+            );
+        }
     }
 }

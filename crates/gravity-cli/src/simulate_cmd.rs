@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use clap::Args;
 use gravity_model::simulate::Scenario;
-use gravity_model::simulate::{simulate_with_progress, Counterfactual};
+use gravity_model::simulate::{simulate_with_progress, Counterfactual, IntervalMethod};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -37,8 +37,9 @@ pub fn run(args: SimulateArgs) -> Result<()> {
             }
         }
     }
-    let bar = if std::io::stderr().is_terminal() && scenario.draws > 0 {
-        let b = indicatif::ProgressBar::new(scenario.draws as u64);
+    let draws = scenario.uncertainty.draws();
+    let bar = if std::io::stderr().is_terminal() && draws > 0 {
+        let b = indicatif::ProgressBar::new(draws as u64);
         b.set_style(
             indicatif::ProgressStyle::with_template("draws {bar:40} {pos}/{len} ({eta})")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -178,7 +179,7 @@ fn print_table(out: &mut impl Write, cf: &Counterfactual) -> Result<()> {
         )?;
     }
     if cf.draws > 0 {
-        let what = if cf.uncertainty == "pairs" {
+        let what = if cf.uncertainty == IntervalMethod::Pairs {
             "draws of a pair-cluster bootstrap of the whole pipeline"
         } else {
             "draws of the policy coefficients"

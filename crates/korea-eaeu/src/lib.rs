@@ -427,7 +427,7 @@ pub const GE_COUNTRIES: [&str; 10] = [
 pub fn run(options: &HeadlineOptions) -> Result<Headline> {
     use gravity_model::fit::{fit, Estimator, FitOptions};
     use gravity_model::formula::Formula;
-    use gravity_model::simulate::{Domestic, Scenario, Shock};
+    use gravity_model::simulate::{Costs, Domestic, Scenario, Shock, Uncertainty};
     use gravity_model::vcov::{SmallSample, VcovSpec};
     let t0 = std::time::Instant::now();
     let path = gravity_panel::shipped_panel_path();
@@ -467,42 +467,35 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
     // General equilibrium: a Korea–EAEU FTA in the GE year.
     let eaeu: Vec<String> = EAEU.iter().map(|s| s.to_string()).collect();
     let gdp_path = path.with_file_name("gdp.csv");
-    let scenario = Scenario {
-        data: path,
-        gdp: Some(gdp_path),
-        formula: main_text.into(),
-        vcov: Some(format!("cluster:{cluster}")),
-        year: Some(options.ge_year),
-        sigma: options.sigma,
-        reference: "DEU".into(),
-        domestic: Domestic::Impute,
-        impute_pair_effects: vec![
-            "ldist".into(),
-            "contig".into(),
-            "lang".into(),
-            "colony".into(),
-        ],
-        draws: options.draws,
-        seed: options.seed,
-        tolerance: None,
-        max_iter: None,
-        full_ge: None,
-        ssc: None,
-        costs: Some("calibrated".into()),
-        uncertainty: None,
-        exporter: None,
-        importer: None,
-        time: None,
-        shocks: vec![Shock {
-            variable: "fta".into(),
-            value: 1.0,
-            between: None,
-            from: Some(vec!["KOR".into()].into()),
-            to: Some(eaeu.into()),
-            both_directions: true,
-            coefficient: None,
-        }],
+    let shock = Shock {
+        variable: "fta".into(),
+        value: 1.0,
+        between: None,
+        from: Some(vec!["KOR".into()].into()),
+        to: Some(eaeu.into()),
+        both_directions: true,
+        coefficient: None,
     };
+    let mut scenario = Scenario::new(path, main_text, options.sigma, "DEU", vec![shock]);
+    scenario.gdp = Some(gdp_path);
+    scenario.vcov = vcov.clone();
+    scenario.year = Some(options.ge_year);
+    scenario.domestic = Domestic::Impute;
+    scenario.impute_pair_effects = vec![
+        "ldist".into(),
+        "contig".into(),
+        "lang".into(),
+        "colony".into(),
+    ];
+    scenario.uncertainty = if options.draws == 0 {
+        Uncertainty::None
+    } else {
+        Uncertainty::CoefficientDraws {
+            draws: options.draws,
+            seed: options.seed,
+        }
+    };
+    scenario.costs = Costs::Calibrated;
     let cf = gravity_model::simulate::simulate_with_fit(&scenario, &frame, &main, &inf, &|| {})?;
     let ge: Vec<gravity_model::simulate::CountryResult> = GE_COUNTRIES
         .iter()
