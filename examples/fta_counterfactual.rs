@@ -141,19 +141,19 @@ fn main() -> ExitCode {
             "   {:<8} {:>28} {:>28} {:>28}",
             r.country,
             f(
-                r.real_gdp_change_pct,
-                iv.map(|i| i.real_gdp_change_pct_ci_low),
-                iv.map(|i| i.real_gdp_change_pct_ci_high)
+                r.changes.real_gdp_change_pct,
+                iv.map(|i| i.real_gdp_change_pct.low),
+                iv.map(|i| i.real_gdp_change_pct.high)
             ),
             f(
-                r.exports_change_full_pct,
-                iv.map(|i| i.exports_change_full_pct_ci_low),
-                iv.map(|i| i.exports_change_full_pct_ci_high)
+                r.changes.exports_change_full_pct,
+                iv.map(|i| i.exports_change_full_pct.low),
+                iv.map(|i| i.exports_change_full_pct.high)
             ),
             f(
-                r.factory_price_change_pct,
-                iv.map(|i| i.factory_price_change_pct_ci_low),
-                iv.map(|i| i.factory_price_change_pct_ci_high)
+                r.changes.factory_price_change_pct,
+                iv.map(|i| i.factory_price_change_pct.low),
+                iv.map(|i| i.factory_price_change_pct.high)
             ),
         );
     }

@@ -207,7 +207,7 @@ fn draws_are_thread_invariant() {
     };
     assert_eq!(bits(&one), bits(&two));
     let member: Vec<f64> = one.results.iter().map(|v| v.as_ref().unwrap()[1]).collect();
-    let (lo, hi) = percentile_interval(&member).unwrap();
+    let Interval { low: lo, high: hi } = percentile_interval(&member).unwrap();
     assert!(lo < hi);
 }
 

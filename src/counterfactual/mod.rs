@@ -14,8 +14,13 @@
 //! * [`simulate`]: all three plus per-country [`CountryOutcome`] and
 //!   per-pair [`PairOutcome`] changes, and the partial-equilibrium effect.
 //! * [`shift_phi`]: counterfactual costs for a change in log trade costs.
-//! * [`draw_coefficients`], [`run_draws`], [`percentile_interval`]: Monte
-//!   Carlo uncertainty.
+//! * [`draw_coefficients`], [`run_draws`] / [`run_indexed`],
+//!   [`percentile_interval`] (an [`Interval`]), [`quantile`]: Monte Carlo
+//!   uncertainty, the one set of these helpers (the scenario pipeline in
+//!   [`crate::simulate`] uses them).
+//!
+//! This module is the pure solver: it knows nothing of files, panels or
+//! scenarios (those are [`crate::simulate`]'s).
 //!
 //! # Equations
 //!
@@ -62,5 +67,9 @@ pub use baseline::{solve_baseline, FullGe, GeInfo, GeParams, Resistances};
 pub use conditional::solve_conditional;
 pub use full::{first_step, solve_full, FullEquilibrium};
 pub use outcome::{simulate, CountryOutcome, GeOutcome, PairOutcome};
-pub use uncertainty::{draw_coefficients, percentile_interval, quantile, run_draws, DrawResults};
+pub use uncertainty::{
+    draw_coefficients, percentile_interval, quantile, run_draws, run_indexed, DrawResults, Interval,
+};
+pub(crate) use uncertainty::{stream, BOOTSTRAP_SALT};
+pub(crate) use world::shift_phi_in_place;
 pub use world::{shift_phi, World};

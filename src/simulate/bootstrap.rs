@@ -2,9 +2,12 @@
 //! with replacement, the model re-estimated, the costs rebuilt and the GE
 //! solved for every draw.
 
-use super::costs::{factor_of, ge_data_with, numeric_of, shocked_phi, GdpTable, GeData, PanelKeys};
+use super::costs::{
+    factor_of, ge_data_with, numeric_of, shocked_phi, GdpTable, GeData, PanelKeys, PolicyChange,
+};
 use super::draws::Draw;
 use super::{solve_once, Domestic};
+use crate::counterfactual::{run_indexed, stream, BOOTSTRAP_SALT};
 use crate::data::{Column, Factor, Frame, MISSING_CODE};
 use crate::design::interact;
 use crate::error::{Error, ErrorKind, Result};
@@ -86,8 +89,7 @@ pub(super) fn pair_bootstrap(
     gdp: Option<&GdpTable>,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<Option<Draw>>> {
-    use rand::{Rng, SeedableRng};
-    use rayon::prelude::*;
+    use rand::Rng;
     let cluster = scenario
         .vcov
         .clusters()
@@ -103,112 +105,113 @@ pub(super) fn pair_bootstrap(
     let g = dim.n_levels();
     let n = countries.len();
     let calibrated = scenario.costs == super::Costs::Calibrated;
-    let results = (0..draws)
-        .into_par_iter()
-        .map(|d| {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(
-                seed.wrapping_mul(0xD1B5_4A32_D192_ED03)
-                    .wrapping_add(d as u64),
-            );
-            let mut count = vec![0.0f64; g];
-            for _ in 0..g {
-                count[rng.random_range(0..g)] += 1.0;
-            }
-            let w: Vec<f64> = dim
-                .codes
-                .iter()
-                .map(|&c| {
-                    if c == MISSING_CODE {
-                        0.0
-                    } else {
-                        count[c as usize]
-                    }
-                })
-                .collect();
-            let result = (|| -> Result<Draw> {
-                let mut f = frame.clone();
-                f.insert("__bootstrap_weight", Column::Numeric(w))?;
-                let options = FitOptions {
-                    weights: Some("__bootstrap_weight".into()),
-                    ..FitOptions::default()
-                };
-                let fit_b = crate::fit::fit(&f, &baseline.formula, Estimator::Ppml, &options)?;
-                if !fit_b.info.converged {
-                    return Err(Error::numerical(
-                        ErrorKind::NoConvergence,
-                        "bootstrap fit did not converge".into(),
-                    ));
-                }
-                let data_b = if calibrated {
-                    None
+    let results = run_indexed(draws, |d| {
+        let mut rng = stream(seed, BOOTSTRAP_SALT, d);
+        let mut count = vec![0.0f64; g];
+        for _ in 0..g {
+            count[rng.random_range(0..g)] += 1.0;
+        }
+        let w: Vec<f64> = dim
+            .codes
+            .iter()
+            .map(|&c| {
+                if c == MISSING_CODE {
+                    0.0
                 } else {
-                    let fe_b = fixed_effects_at(frame, baseline, &fit_b.beta)?;
-                    Some(ge_data_with(
-                        frame,
-                        &baseline.formula,
-                        &fit_b.names,
-                        &fit_b.beta,
-                        &fe_b,
-                        keys,
-                        year as f64,
-                        domestic,
-                        &scenario.impute_pair_effects,
-                        gdp,
-                    )?)
-                };
-                let d_b = data_b.as_ref().unwrap_or(data);
-                let mut beta_b: Vec<f64> = d_b
+                    count[c as usize]
+                }
+            })
+            .collect();
+        let result = (|| -> Result<Draw> {
+            let mut f = frame.clone();
+            f.insert("__bootstrap_weight", Column::Numeric(w))?;
+            let options = FitOptions {
+                weights: Some("__bootstrap_weight".into()),
+                ..FitOptions::default()
+            };
+            let fit_b = crate::fit::fit(&f, &baseline.formula, Estimator::Ppml, &options)?;
+            if !fit_b.info.converged {
+                return Err(Error::numerical(
+                    ErrorKind::NoConvergence,
+                    "bootstrap fit did not converge".into(),
+                ));
+            }
+            let data_b = if calibrated {
+                None
+            } else {
+                let fe_b = fixed_effects_at(frame, baseline, &fit_b.beta)?;
+                Some(ge_data_with(
+                    frame,
+                    &baseline.formula,
+                    &fit_b.names,
+                    &fit_b.beta,
+                    &fe_b,
+                    keys,
+                    year as f64,
+                    domestic,
+                    &scenario.impute_pair_effects,
+                    gdp,
+                )?)
+            };
+            let d_b = data_b.as_ref().unwrap_or(data);
+            let mut beta_b: Vec<f64> = d_b
+                .policy
+                .iter()
+                .map(|(name, _)| fit_b.coef(name).unwrap_or(0.0))
+                .collect();
+            let mut changes = Vec::new();
+            let mut used = Vec::new();
+            for (k, s) in scenario.shocks.iter().enumerate() {
+                let idx = d_b
                     .policy
                     .iter()
-                    .map(|(name, _)| fit_b.coef(name).unwrap_or(0.0))
-                    .collect();
-                let mut changes = Vec::new();
-                let mut used = Vec::new();
-                for (k, s) in scenario.shocks.iter().enumerate() {
-                    let idx = d_b
-                        .policy
-                        .iter()
-                        .position(|(name, _)| *name == s.variable)
-                        .ok_or_else(|| {
-                            Error::numerical(
-                                ErrorKind::Collinear,
-                                format!("'{}' dropped in a bootstrap draw", s.variable),
-                            )
-                        })?;
-                    if let Some(c) = s.coefficient {
-                        beta_b[idx] = c;
-                    }
-                    used.push(beta_b[idx]);
-                    let pairs: Vec<usize> = s
-                        .pairs_at(k, countries)?
-                        .into_iter()
-                        .map(|(i, j)| i * n + j)
-                        .collect();
-                    changes.push((idx, pairs, s.value));
+                    .position(|(name, _)| *name == s.variable)
+                    .ok_or_else(|| {
+                        Error::numerical(
+                            ErrorKind::Collinear,
+                            format!("'{}' dropped in a bootstrap draw", s.variable),
+                        )
+                    })?;
+                if let Some(c) = s.coefficient {
+                    beta_b[idx] = c;
                 }
-                let w_b = if calibrated {
-                    world.clone()
-                } else {
-                    crate::counterfactual::World::from_trade(
-                        countries.to_vec(),
-                        &data.flows,
-                        d_b.phi.clone(),
-                        world.sigma,
-                        world.reference,
-                    )?
-                };
-                let phi_cf = if calibrated {
-                    let mut scaled = data.clone();
-                    scaled.phi = world.phi.clone();
-                    shocked_phi(&scaled, &beta_b, &changes)
-                } else {
-                    shocked_phi(d_b, &beta_b, &changes)
-                };
-                Ok((solve_once(&w_b, &phi_cf, params)?.0, used))
-            })();
-            progress();
-            result.ok()
-        })
-        .collect();
-    Ok(results)
+                used.push(beta_b[idx]);
+                let pairs: Vec<usize> = s
+                    .pairs_at(k, countries)?
+                    .into_iter()
+                    .map(|(i, j)| i * n + j)
+                    .collect();
+                changes.push(PolicyChange {
+                    policy: idx,
+                    pairs,
+                    value: s.value,
+                });
+            }
+            let w_b = if calibrated {
+                world.clone()
+            } else {
+                crate::counterfactual::World::from_trade(
+                    countries.to_vec(),
+                    &data.flows,
+                    d_b.phi.clone(),
+                    world.sigma,
+                    world.reference,
+                )?
+            };
+            let phi_cf = if calibrated {
+                let mut scaled = data.clone();
+                scaled.phi = world.phi.clone();
+                shocked_phi(&scaled, &beta_b, &changes)
+            } else {
+                shocked_phi(d_b, &beta_b, &changes)
+            };
+            Ok(Draw {
+                countries: solve_once(&w_b, &phi_cf, params)?.0,
+                coefficients: used,
+            })
+        })();
+        progress();
+        result
+    });
+    Ok(results.results)
 }

@@ -3,8 +3,9 @@
 //! `φ_ij = exp(γ_ij + Σ_k β_k x_ijk)` (missing pair effects from a
 //! second-stage PPML), and the counterfactual costs of a shock.
 
-use super::results::{DomesticCheck, Imputed};
+use super::results::{DomesticCheck, Imputed, ImputedKind};
 use super::Domestic;
+use crate::counterfactual::shift_phi_in_place;
 use crate::data::{Column, Factor, Frame, MISSING_CODE};
 use crate::design::interact;
 use crate::error::{Error, ErrorKind, Result};
@@ -496,7 +497,7 @@ pub(super) fn ge_data_with(
                 }
                 flows[i * n + i] = v;
                 imputed.push(Imputed {
-                    kind: "domestic_flow".into(),
+                    kind: ImputedKind::DomesticFlow,
                     exporter: names[i].clone(),
                     importer: names[i].clone(),
                     value: v,
@@ -621,7 +622,7 @@ pub(super) fn ge_data_with(
                 Some(v) => {
                     gamma[k] = Some(v);
                     imputed.push(Imputed {
-                        kind: "pair_effect".into(),
+                        kind: ImputedKind::PairEffect,
                         exporter: names[k / n].clone(),
                         importer: names[k % n].clone(),
                         value: v,
@@ -659,15 +660,32 @@ pub(super) fn ge_data_with(
     })
 }
 
-/// Counterfactual costs: `φ'_ij = φ_ij · exp(Σ_k β_k (x'_ijk − x_ijk))` where
-/// `changes` lists, per policy variable index, the pairs and their new value.
-pub fn shocked_phi(data: &GeData, beta: &[f64], changes: &[(usize, Vec<usize>, f64)]) -> Vec<f64> {
+/// One shock resolved against the GE year: which policy variable changes
+/// (its index in [`GeData::policy`] and in the coefficients), on which pairs
+/// (row-major indices `i·N + j`), to which value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyChange {
+    /// Index of the variable in [`GeData::policy`] (and in `beta`).
+    pub policy: usize,
+    /// The pairs it changes, as row-major indices `i·N + j`.
+    pub pairs: Vec<usize>,
+    /// The variable's counterfactual value on those pairs.
+    pub value: f64,
+}
+
+/// Counterfactual costs: `φ'_ij = φ_ij · exp(Σ_k β_k (x'_ijk − x_ijk))`,
+/// each change shifting its pairs from their GE-year value of the variable to
+/// the new one (by [`crate::counterfactual::shift_phi`]'s rule; changes that
+/// share a pair compound).
+pub fn shocked_phi(data: &GeData, beta: &[f64], changes: &[PolicyChange]) -> Vec<f64> {
     let mut phi = data.phi.clone();
-    for (k, pairs, value) in changes {
-        let old = &data.policy[*k].1;
-        for &p in pairs {
-            phi[p] *= (beta[*k] * (value - old[p])).exp();
-        }
+    for c in changes {
+        let old = &data.policy[c.policy].1;
+        let b = beta[c.policy];
+        shift_phi_in_place(
+            &mut phi,
+            c.pairs.iter().map(|&p| (p, b * (c.value - old[p]))),
+        );
     }
     phi
 }

@@ -1,54 +1,92 @@
 //! Monte Carlo over the policy coefficients: `β ~ N(β̂, V̂)`, one GE per draw,
-//! and the percentile intervals of every per-country quantity.
+//! and the percentile intervals of every per-country quantity. The draws,
+//! their parallel evaluation and the percentiles are the pure GE module's
+//! helpers ([`crate::counterfactual::draw_coefficients`],
+//! [`crate::counterfactual::run_draws`],
+//! [`crate::counterfactual::percentile_interval`]).
 
-use super::results::CountryIntervals;
+use super::costs::{shocked_phi, GeData, PolicyChange};
+use super::results::{CountryChanges, CountryIntervals, Interval};
+use super::solve_once;
+use crate::counterfactual::{draw_coefficients, percentile_interval, run_draws, GeParams, World};
+use crate::error::{Error, ErrorKind, Result};
+use nalgebra::DMatrix;
 
-/// Percentile with linear interpolation between order statistics (R type 7).
-pub fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let h = (sorted.len() - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = h.ceil() as usize;
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+/// One Monte Carlo draw that converged: every country's quantities, and the
+/// coefficient of each shock's variable in the draw.
+#[derive(Debug, Clone)]
+pub(super) struct Draw {
+    /// Per country, in world order.
+    pub(super) countries: Vec<CountryChanges>,
+    /// Per shock, in scenario order.
+    pub(super) coefficients: Vec<f64>,
 }
 
-/// 2.5% and 97.5% percentiles of every per-country quantity over the draws
-/// that converged (`None` when none did).
-/// One Monte Carlo draw: every country's quantities, and the coefficient of
-/// each shock's variable in the draw.
-pub(super) type Draw = (Vec<[f64; 7]>, Vec<f64>);
+/// The policy coefficients of the shocks, the estimated ones (indices
+/// `random` into `beta`) drawn `draws` times from `N(β̂, V̂)`, and the GE
+/// solved for each draw; `None` where a solve failed. `progress` is called
+/// once per finished draw.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn coefficient_draws(
+    data: &GeData,
+    world: &World,
+    params: &GeParams,
+    beta: &[f64],
+    vcov: &DMatrix<f64>,
+    random: &[usize],
+    changes: &[PolicyChange],
+    (draws, seed): (usize, u64),
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<Option<Draw>>> {
+    let m = random.len();
+    let beta_random: Vec<f64> = random.iter().map(|&k| beta[k]).collect();
+    let v = DMatrix::from_fn(m, m, |a, b| vcov[(random[a], random[b])]);
+    let drawn = draw_coefficients(&beta_random, &v, draws, seed).map_err(|e| {
+        if e.kind() == ErrorKind::NotPositiveDefinite {
+            Error::numerical(
+                ErrorKind::NotPositiveDefinite,
+                "the covariance of the policy coefficients is not positive definite".into(),
+            )
+        } else {
+            e
+        }
+    })?;
+    let results = run_draws(&drawn, |_, b_random| {
+        let mut b = beta.to_vec();
+        for (&k, &v) in random.iter().zip(b_random) {
+            b[k] = v;
+        }
+        let phi_d = shocked_phi(data, &b, changes);
+        let coefficients: Vec<f64> = changes.iter().map(|c| b[c.policy]).collect();
+        let result = solve_once(world, &phi_d, params).map(|(countries, _)| Draw {
+            countries,
+            coefficients,
+        });
+        progress();
+        result
+    });
+    Ok(results.results)
+}
 
+/// The 95% interval of every per-country quantity over the draws that
+/// converged (`None` when none did). A quantity with a non-finite value in
+/// some draw gets a NaN interval, which the report refuses (no interval is
+/// ever computed from a NaN).
 pub(super) fn intervals_of(results: &[Option<Draw>], n: usize) -> Option<Vec<CountryIntervals>> {
-    let ok: Vec<&Vec<[f64; 7]>> = results.iter().flatten().map(|(r, _)| r).collect();
+    let ok: Vec<&Draw> = results.iter().flatten().collect();
     if ok.is_empty() {
         return None;
     }
-    let mut iv = Vec::with_capacity(n);
-    for i in 0..n {
-        let mut q = [[0.0; 2]; 7];
-        for (k, qk) in q.iter_mut().enumerate() {
-            let mut v: Vec<f64> = ok.iter().map(|r| r[i][k]).collect();
-            v.sort_by(f64::total_cmp);
-            *qk = [percentile(&v, 0.025), percentile(&v, 0.975)];
-        }
-        iv.push(CountryIntervals {
-            exports_change_partial_pct_ci_low: q[0][0],
-            exports_change_partial_pct_ci_high: q[0][1],
-            exports_change_conditional_pct_ci_low: q[1][0],
-            exports_change_conditional_pct_ci_high: q[1][1],
-            exports_change_full_pct_ci_low: q[2][0],
-            exports_change_full_pct_ci_high: q[2][1],
-            factory_price_change_pct_ci_low: q[3][0],
-            factory_price_change_pct_ci_high: q[3][1],
-            inward_mr_change_pct_ci_low: q[4][0],
-            inward_mr_change_pct_ci_high: q[4][1],
-            outward_mr_change_pct_ci_low: q[5][0],
-            outward_mr_change_pct_ci_high: q[5][1],
-            real_gdp_change_pct_ci_low: q[6][0],
-            real_gdp_change_pct_ci_high: q[6][1],
-        });
-    }
-    Some(iv)
+    let intervals = (0..n)
+        .map(|i| {
+            CountryChanges::from_fn(|q| {
+                let v: Vec<f64> = ok.iter().map(|d| *d.countries[i].get(q)).collect();
+                percentile_interval(&v).unwrap_or(Interval {
+                    low: f64::NAN,
+                    high: f64::NAN,
+                })
+            })
+        })
+        .collect();
+    Some(intervals)
 }

@@ -28,38 +28,39 @@ mod scenario;
 
 pub use costs::{
     check_unique_keys, ge_data, ge_data_with_gdp, shocked_phi, GdpTable, GeData, PanelKeys,
-    SecondStage,
+    PolicyChange, SecondStage,
 };
-pub use draws::percentile;
 pub use geppml::conditional_by_ppml;
 pub use results::{
-    Counterfactual, CountryIntervals, CountryResult, DomesticCheck, Imputed, PairResult,
-    PolicyCoefficient,
+    Counterfactual, CountryChanges, CountryIntervals, CountryResult, DomesticCheck, Imputed,
+    ImputedKind, Interval, PairResult, PolicyCoefficient, Quantity,
 };
 pub use scenario::{
     Costs, Countries, Domestic, IntervalMethod, Scenario, Shock, Uncertainty, MAX_DRAWS, MIN_SIGMA,
 };
 
+use crate::counterfactual::{FullGe, GeOutcome, GeParams, PairOutcome, World};
 use crate::data::Frame;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fit::{Estimator, Fit, FitOptions};
 use crate::formula::Formula;
 use bootstrap::pair_bootstrap;
-use draws::{intervals_of, Draw};
+use draws::{coefficient_draws, intervals_of, Draw};
 use results::check_finite;
 
-/// All per-country quantities of one solve: partial, conditional, full
-/// exports, price, inward, outward, real GDP; and the outcome itself.
+/// The per-country quantities of one counterfactual solve (the GE
+/// module's outcome plus the partial-equilibrium export change, from the
+/// pairs), and the outcome itself.
 fn solve_once(
-    world: &crate::counterfactual::World,
+    world: &World,
     phi_cf: &[f64],
-    params: &crate::counterfactual::GeParams,
-) -> Result<(Vec<[f64; 7]>, crate::counterfactual::GeOutcome)> {
+    params: &GeParams,
+) -> Result<(Vec<CountryChanges>, GeOutcome)> {
     let n = world.n();
     let out = crate::counterfactual::simulate(world, phi_cf, params)?;
     let rows = (0..n)
         .map(|i| {
-            let ex = |f: &dyn Fn(&crate::counterfactual::PairOutcome) -> f64| -> f64 {
+            let ex = |f: &dyn Fn(&PairOutcome) -> f64| -> f64 {
                 (0..n)
                     .filter(|&j| j != i)
                     .map(|j| f(&out.pairs[i * n + j]))
@@ -72,15 +73,15 @@ fn solve_once(
                 0.0
             };
             let c = &out.countries[i];
-            [
-                pe,
-                c.exports_change_conditional_pct,
-                c.exports_change_full_pct,
-                c.factory_price_change_pct,
-                c.inward_mr_change_pct,
-                c.outward_mr_change_pct,
-                c.real_gdp_change_pct,
-            ]
+            CountryChanges {
+                exports_change_partial_pct: pe,
+                exports_change_conditional_pct: c.exports_change_conditional_pct,
+                exports_change_full_pct: c.exports_change_full_pct,
+                factory_price_change_pct: c.factory_price_change_pct,
+                inward_mr_change_pct: c.inward_mr_change_pct,
+                outward_mr_change_pct: c.outward_mr_change_pct,
+                real_gdp_change_pct: c.real_gdp_change_pct,
+            }
         })
         .collect();
     Ok((rows, out))
@@ -147,10 +148,6 @@ pub fn simulate_with_fit(
     inference: &crate::vcov::Inference,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Counterfactual> {
-    use crate::counterfactual::{FullGe, GeParams, World};
-    use rand::SeedableRng;
-    use rand_distr::{Distribution, StandardNormal};
-    use rayon::prelude::*;
     scenario.validate()?;
     let defaults = PanelKeys::default();
     let keys = PanelKeys {
@@ -185,7 +182,7 @@ pub fn simulate_with_fit(
             key: "reference".into(),
             message: format!("unknown country '{}' in {year}", scenario.reference),
         })?;
-    // Shocks → (policy index, pairs, value); coefficients.
+    // Shocks → policy changes; coefficients.
     let mut beta: Vec<f64> = baseline.beta.clone();
     let mut changes_spec = Vec::new();
     let mut coefficients = Vec::new();
@@ -239,7 +236,11 @@ pub fn simulate_with_fit(
                 });
             }
         }
-        changes_spec.push((idx, pairs, s.value));
+        changes_spec.push(PolicyChange {
+            policy: idx,
+            pairs,
+            value: s.value,
+        });
     }
     let mut data = data;
     if scenario.costs == Costs::Calibrated {
@@ -263,12 +264,10 @@ pub fn simulate_with_fit(
     // ever reported.
     let (point, outcome) = solve_once(&world, &phi_cf, &params)?;
     let [_, _, full_info] = outcome.infos();
-    // Monte Carlo over the estimated policy coefficients: β ~ N(β̂, V̂).
-    let mut draws_failed = 0;
-    let mut intervals: Option<Vec<CountryIntervals>> = None;
-    let mut draw_results: Vec<Option<Draw>> = Vec::new();
-    if let Uncertainty::PairBootstrap { draws, seed } = scenario.uncertainty {
-        let results = pair_bootstrap(
+    // The intervals: Monte Carlo over the estimated policy coefficients
+    // (β ~ N(β̂, V̂)) or the pair bootstrap of the whole pipeline.
+    let draw_results: Vec<Option<Draw>> = match scenario.uncertainty {
+        Uncertainty::PairBootstrap { draws, seed } => pair_bootstrap(
             scenario,
             draws,
             seed,
@@ -283,52 +282,29 @@ pub fn simulate_with_fit(
             &params,
             gdp.as_ref(),
             progress,
-        )?;
-        draws_failed = results.iter().filter(|r| r.is_none()).count();
-        intervals = intervals_of(&results, n);
-        draw_results = results;
-    } else if let (Uncertainty::CoefficientDraws { draws, seed }, false) =
-        (scenario.uncertainty, random.is_empty())
-    {
-        let m = random.len();
-        let v = nalgebra::DMatrix::from_fn(m, m, |a, b| inference.vcov[(random[a], random[b])]);
-        let chol = v.clone().cholesky().ok_or_else(|| {
-            Error::numerical(
-                ErrorKind::NotPositiveDefinite,
-                "the covariance of the policy coefficients is not positive definite".into(),
-            )
-        })?;
-        let l = chol.l();
-        let results: Vec<Option<Draw>> = (0..draws)
-            .into_par_iter()
-            .map(|d| {
-                // One stream per draw: the same draws on any thread count.
-                let mut rng = rand::rngs::StdRng::seed_from_u64(
-                    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                        .wrapping_add(d as u64),
-                );
-                let z: Vec<f64> = (0..m).map(|_| StandardNormal.sample(&mut rng)).collect();
-                let mut b = beta.clone();
-                for a in 0..m {
-                    let shift: f64 = (0..=a).map(|c| l[(a, c)] * z[c]).sum();
-                    b[random[a]] += shift;
-                }
-                let phi_d = shocked_phi(&data, &b, &changes_spec);
-                let used: Vec<f64> = changes_spec.iter().map(|(k, _, _)| b[*k]).collect();
-                let result = solve_once(&world, &phi_d, &params)
-                    .ok()
-                    .map(|(rows, _)| (rows, used));
-                progress();
-                result
-            })
-            .collect();
-        draws_failed = results.iter().filter(|r| r.is_none()).count();
-        intervals = intervals_of(&results, n);
-        draw_results = results;
-    }
+        )?,
+        Uncertainty::CoefficientDraws { draws, seed } if !random.is_empty() => coefficient_draws(
+            &data,
+            &world,
+            &params,
+            &beta,
+            &inference.vcov,
+            &random,
+            &changes_spec,
+            (draws, seed),
+            progress,
+        )?,
+        _ => Vec::new(),
+    };
+    let draws_failed = draw_results.iter().filter(|r| r.is_none()).count();
+    let intervals = intervals_of(&draw_results, n);
     // The spread of each policy coefficient over the draws that converged:
     // with `uncertainty = "pairs"` the bootstrap standard error.
-    let ok: Vec<&Vec<f64>> = draw_results.iter().flatten().map(|(_, b)| b).collect();
+    let ok: Vec<&Vec<f64>> = draw_results
+        .iter()
+        .flatten()
+        .map(|d| &d.coefficients)
+        .collect();
     if ok.len() > 1 {
         for (k, c) in coefficients.iter_mut().enumerate() {
             let v: Vec<f64> = ok.iter().map(|b| b[k]).collect();
@@ -354,19 +330,10 @@ pub fn simulate_with_fit(
         ));
     }
     let countries_out: Vec<CountryResult> = (0..n)
-        .map(|i| {
-            let r = point[i];
-            CountryResult {
-                country: countries[i].clone(),
-                exports_change_partial_pct: r[0],
-                exports_change_conditional_pct: r[1],
-                exports_change_full_pct: r[2],
-                factory_price_change_pct: r[3],
-                inward_mr_change_pct: r[4],
-                outward_mr_change_pct: r[5],
-                real_gdp_change_pct: r[6],
-                intervals: intervals.as_ref().map(|iv| iv[i].clone()),
-            }
+        .map(|i| CountryResult {
+            country: countries[i].clone(),
+            changes: point[i],
+            intervals: intervals.as_ref().map(|iv| iv[i]),
         })
         .collect();
     let pairs: Vec<PairResult> = outcome

@@ -1,14 +1,43 @@
 //! The named results of a counterfactual: per country, per pair, per
 //! policy coefficient, and the imputed values.
 
+pub use crate::counterfactual::Interval;
 use crate::error::{Error, ErrorKind, Result};
 use serde::Serialize;
 
+/// What an [`Imputed`] value is (`kind` in the JSON and `imputed.csv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ImputedKind {
+    /// `domestic_flow`: a domestic flow missing in the GE year.
+    DomesticFlow,
+    /// `pair_effect`: a pair effect from the second-stage PPML.
+    PairEffect,
+}
+
+impl ImputedKind {
+    /// The name in the JSON and CSV outputs: `domestic_flow` or `pair_effect`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImputedKind::DomesticFlow => "domestic_flow",
+            ImputedKind::PairEffect => "pair_effect",
+        }
+    }
+}
+
+impl std::fmt::Display for ImputedKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A value that was not in the data and was imputed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Imputed {
-    /// What was imputed: `domestic_flow` or `pair_effect`.
-    pub kind: String,
+    /// What was imputed.
+    pub kind: ImputedKind,
     /// Exporter.
     pub exporter: String,
     /// Importer.
@@ -27,6 +56,7 @@ pub struct Imputed {
 /// `bound × GDP`, the bound being the largest ratio of domestic sales to GDP
 /// observed in any country-year of the panel (and at most 1).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct DomesticCheck {
     /// The country's GDP in the GE year (or the nearest year with one).
     pub gdp: f64,
@@ -36,54 +66,196 @@ pub struct DomesticCheck {
     pub exports: f64,
 }
 
-/// Results for one country (every `_pct` is counterfactual relative to the
-/// baseline, in percent). The `_ci_low`/`_ci_high` siblings are the 2.5% and
-/// 97.5% percentiles over the Monte Carlo draws, when draws were run.
+/// One of the seven per-country quantities of a counterfactual, each a
+/// change in percent (counterfactual relative to the baseline).
+///
+/// ```
+/// use gravity_model::simulate::Quantity;
+/// assert_eq!(Quantity::RealGdp.name(), "real_gdp_change_pct");
+/// assert_eq!(Quantity::ALL.len(), 7);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Quantity {
+    /// Exports, direct effect only (output, expenditure and resistances fixed).
+    ExportsPartial,
+    /// Exports, conditional GE (output and expenditure fixed).
+    ExportsConditional,
+    /// Exports, full endowment GE.
+    ExportsFull,
+    /// Factory-gate price (full GE).
+    FactoryPrice,
+    /// Inward multilateral resistance (full GE).
+    InwardMr,
+    /// Outward multilateral resistance (full GE).
+    OutwardMr,
+    /// Real GDP, `p̂/P̂` (full GE): the welfare effect.
+    RealGdp,
+}
+
+impl Quantity {
+    /// Every quantity, in the order of the outputs' columns.
+    pub const ALL: [Quantity; 7] = [
+        Quantity::ExportsPartial,
+        Quantity::ExportsConditional,
+        Quantity::ExportsFull,
+        Quantity::FactoryPrice,
+        Quantity::InwardMr,
+        Quantity::OutwardMr,
+        Quantity::RealGdp,
+    ];
+
+    /// The field name in the JSON and CSV outputs (`real_gdp_change_pct`).
+    pub fn name(self) -> &'static str {
+        self.names()[0]
+    }
+
+    /// The name, and the names of the ends of its interval
+    /// (`…_ci_low`, `…_ci_high`).
+    fn names(self) -> [&'static str; 3] {
+        match self {
+            Quantity::ExportsPartial => [
+                "exports_change_partial_pct",
+                "exports_change_partial_pct_ci_low",
+                "exports_change_partial_pct_ci_high",
+            ],
+            Quantity::ExportsConditional => [
+                "exports_change_conditional_pct",
+                "exports_change_conditional_pct_ci_low",
+                "exports_change_conditional_pct_ci_high",
+            ],
+            Quantity::ExportsFull => [
+                "exports_change_full_pct",
+                "exports_change_full_pct_ci_low",
+                "exports_change_full_pct_ci_high",
+            ],
+            Quantity::FactoryPrice => [
+                "factory_price_change_pct",
+                "factory_price_change_pct_ci_low",
+                "factory_price_change_pct_ci_high",
+            ],
+            Quantity::InwardMr => [
+                "inward_mr_change_pct",
+                "inward_mr_change_pct_ci_low",
+                "inward_mr_change_pct_ci_high",
+            ],
+            Quantity::OutwardMr => [
+                "outward_mr_change_pct",
+                "outward_mr_change_pct_ci_low",
+                "outward_mr_change_pct_ci_high",
+            ],
+            Quantity::RealGdp => [
+                "real_gdp_change_pct",
+                "real_gdp_change_pct_ci_low",
+                "real_gdp_change_pct_ci_high",
+            ],
+        }
+    }
+}
+
+/// The seven per-country quantities of a counterfactual, by name: the point
+/// estimates as `CountryChanges<f64>` (every field a change in percent,
+/// counterfactual relative to the baseline), their 95% intervals as
+/// [`CountryIntervals`] (`CountryChanges<Interval>`).
+///
+/// Serialised flat: `CountryChanges<f64>` as the seven names
+/// (`real_gdp_change_pct`, …), `CountryIntervals` as each name with
+/// `_ci_low` and `_ci_high`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct CountryChanges<T = f64> {
+    /// Exports, direct effect only (output, expenditure and resistances fixed).
+    pub exports_change_partial_pct: T,
+    /// Exports, conditional GE (output and expenditure fixed).
+    pub exports_change_conditional_pct: T,
+    /// Exports, full endowment GE.
+    pub exports_change_full_pct: T,
+    /// Factory-gate price (full GE).
+    pub factory_price_change_pct: T,
+    /// Inward multilateral resistance (full GE).
+    pub inward_mr_change_pct: T,
+    /// Outward multilateral resistance (full GE).
+    pub outward_mr_change_pct: T,
+    /// Real GDP, `p̂/P̂` (full GE): the welfare effect.
+    pub real_gdp_change_pct: T,
+}
+
+/// The 95% intervals (2.5% and 97.5% percentiles over the draws) of the
+/// quantities of a [`CountryResult`].
+pub type CountryIntervals = CountryChanges<Interval>;
+
+impl<T> CountryChanges<T> {
+    /// The quantities computed one by one.
+    pub fn from_fn(mut f: impl FnMut(Quantity) -> T) -> Self {
+        CountryChanges {
+            exports_change_partial_pct: f(Quantity::ExportsPartial),
+            exports_change_conditional_pct: f(Quantity::ExportsConditional),
+            exports_change_full_pct: f(Quantity::ExportsFull),
+            factory_price_change_pct: f(Quantity::FactoryPrice),
+            inward_mr_change_pct: f(Quantity::InwardMr),
+            outward_mr_change_pct: f(Quantity::OutwardMr),
+            real_gdp_change_pct: f(Quantity::RealGdp),
+        }
+    }
+
+    /// The value of quantity `q`.
+    pub fn get(&self, q: Quantity) -> &T {
+        match q {
+            Quantity::ExportsPartial => &self.exports_change_partial_pct,
+            Quantity::ExportsConditional => &self.exports_change_conditional_pct,
+            Quantity::ExportsFull => &self.exports_change_full_pct,
+            Quantity::FactoryPrice => &self.factory_price_change_pct,
+            Quantity::InwardMr => &self.inward_mr_change_pct,
+            Quantity::OutwardMr => &self.outward_mr_change_pct,
+            Quantity::RealGdp => &self.real_gdp_change_pct,
+        }
+    }
+}
+
+impl Serialize for CountryChanges<f64> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("CountryChanges", Quantity::ALL.len())?;
+        for q in Quantity::ALL {
+            st.serialize_field(q.name(), self.get(q))?;
+        }
+        st.end()
+    }
+}
+
+impl Serialize for CountryChanges<Interval> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("CountryIntervals", 2 * Quantity::ALL.len())?;
+        for q in Quantity::ALL {
+            let [_, low, high] = q.names();
+            let iv = self.get(q);
+            st.serialize_field(low, &iv.low)?;
+            st.serialize_field(high, &iv.high)?;
+        }
+        st.end()
+    }
+}
+
+/// Results for one country: the point estimates and, when draws ran, their
+/// intervals (in the JSON, flat: `real_gdp_change_pct`,
+/// `real_gdp_change_pct_ci_low`, `real_gdp_change_pct_ci_high`, …).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct CountryResult {
     /// ISO3 code.
     pub country: String,
-    /// Exports, direct effect only (output, expenditure and resistances fixed).
-    pub exports_change_partial_pct: f64,
-    /// Exports, conditional GE (output and expenditure fixed).
-    pub exports_change_conditional_pct: f64,
-    /// Exports, full endowment GE.
-    pub exports_change_full_pct: f64,
-    /// Factory-gate price (full GE).
-    pub factory_price_change_pct: f64,
-    /// Inward multilateral resistance (full GE).
-    pub inward_mr_change_pct: f64,
-    /// Outward multilateral resistance (full GE).
-    pub outward_mr_change_pct: f64,
-    /// Real GDP, `p̂/P̂` (full GE): the welfare effect.
-    pub real_gdp_change_pct: f64,
+    /// The changes, in percent.
     #[serde(flatten)]
-    /// Intervals, when draws were run.
+    pub changes: CountryChanges,
+    /// Their 95% intervals, when draws were run.
+    #[serde(flatten)]
     pub intervals: Option<CountryIntervals>,
-}
-
-/// 95% intervals of a [`CountryResult`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[allow(missing_docs)]
-pub struct CountryIntervals {
-    pub exports_change_partial_pct_ci_low: f64,
-    pub exports_change_partial_pct_ci_high: f64,
-    pub exports_change_conditional_pct_ci_low: f64,
-    pub exports_change_conditional_pct_ci_high: f64,
-    pub exports_change_full_pct_ci_low: f64,
-    pub exports_change_full_pct_ci_high: f64,
-    pub factory_price_change_pct_ci_low: f64,
-    pub factory_price_change_pct_ci_high: f64,
-    pub inward_mr_change_pct_ci_low: f64,
-    pub inward_mr_change_pct_ci_high: f64,
-    pub outward_mr_change_pct_ci_low: f64,
-    pub outward_mr_change_pct_ci_high: f64,
-    pub real_gdp_change_pct_ci_low: f64,
-    pub real_gdp_change_pct_ci_high: f64,
 }
 
 /// Baseline and counterfactual flows of one pair.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct PairResult {
     /// Exporter.
     pub exporter: String,
@@ -103,6 +275,7 @@ pub struct PairResult {
 
 /// The policy coefficient used for a shocked variable.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct PolicyCoefficient {
     /// Variable.
     pub variable: String,
@@ -121,6 +294,7 @@ pub struct PolicyCoefficient {
 
 /// The outcome of a counterfactual.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Counterfactual {
     /// The GE year.
     pub year: i64,

@@ -427,7 +427,7 @@ pub const GE_COUNTRIES: [&str; 10] = [
 pub fn run(options: &HeadlineOptions) -> Result<Headline> {
     use gravity_model::fit::{fit, Estimator, FitOptions};
     use gravity_model::formula::Formula;
-    use gravity_model::simulate::{Costs, Domestic, Scenario, Shock, Uncertainty};
+    use gravity_model::simulate::{Costs, Domestic, ImputedKind, Scenario, Shock, Uncertainty};
     use gravity_model::vcov::{SmallSample, VcovSpec};
     let t0 = std::time::Instant::now();
     let path = gravity_panel::shipped_panel_path();
@@ -553,7 +553,7 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         ),
         {
             let dom: Vec<&gravity_model::simulate::Imputed> =
-                cf.imputed.iter().filter(|i| i.kind == "domestic_flow").collect();
+                cf.imputed.iter().filter(|i| i.kind == ImputedKind::DomesticFlow).collect();
             let worst = dom
                 .iter()
                 .filter_map(|i| i.check.as_ref().map(|c| (c.share_of_gdp, i.exporter.as_str())))
@@ -631,30 +631,31 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
 }
 
 fn write_ge_csv(path: &Path, rows: &[gravity_model::simulate::CountryResult]) -> Result<()> {
+    use gravity_model::simulate::Quantity;
     gravity_model::output::write_atomic(path, |f| {
         writeln!(f, "country,real_gdp_change_pct,real_gdp_ci_low,real_gdp_ci_high,exports_change_full_pct,exports_ci_low,exports_ci_high,factory_price_change_pct,price_ci_low,price_ci_high,exports_change_conditional_pct,exports_change_partial_pct,inward_mr_change_pct,outward_mr_change_pct")?;
         for r in rows {
-            let iv = r.intervals.as_ref();
-            let g = |f: fn(&gravity_model::simulate::CountryIntervals) -> f64| {
-                iv.map(|i| f(i).to_string()).unwrap_or_default()
+            let c = &r.changes;
+            // The value, then its interval's ends (empty without draws).
+            let with_interval = |q: Quantity| {
+                let (low, high) = r
+                    .intervals
+                    .as_ref()
+                    .map(|iv| (iv.get(q).low.to_string(), iv.get(q).high.to_string()))
+                    .unwrap_or_default();
+                format!("{},{low},{high}", c.get(q))
             };
             writeln!(
                 f,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{}",
                 r.country,
-                r.real_gdp_change_pct,
-                g(|i| i.real_gdp_change_pct_ci_low),
-                g(|i| i.real_gdp_change_pct_ci_high),
-                r.exports_change_full_pct,
-                g(|i| i.exports_change_full_pct_ci_low),
-                g(|i| i.exports_change_full_pct_ci_high),
-                r.factory_price_change_pct,
-                g(|i| i.factory_price_change_pct_ci_low),
-                g(|i| i.factory_price_change_pct_ci_high),
-                r.exports_change_conditional_pct,
-                r.exports_change_partial_pct,
-                r.inward_mr_change_pct,
-                r.outward_mr_change_pct
+                with_interval(Quantity::RealGdp),
+                with_interval(Quantity::ExportsFull),
+                with_interval(Quantity::FactoryPrice),
+                c.exports_change_conditional_pct,
+                c.exports_change_partial_pct,
+                c.inward_mr_change_pct,
+                c.outward_mr_change_pct
             )?;
         }
         Ok(())
