@@ -32,9 +32,9 @@
 //! the equilibrium our solver reaches (checked instead for market clearing in
 //! `tests/ge_properties.rs` and against gegravity in `tests/ge_gegravity.rs`).
 
-use gravity_model::counterfactual::{simulate as solve, GeOutcome, GeParams, World};
+use gravity_model::counterfactual::{solve_counterfactual, GeOutcome, GeParams, World};
 use gravity_model::simulate::{
-    ge_data, shocked_phi, simulate, GeData, PanelKeys, PolicyChange, Scenario, Uncertainty,
+    ge_data, shocked_phi, GeData, PanelKeys, PolicyChange, Scenario, Uncertainty,
 };
 use gravity_model::{
     fit, CsvOptions, Estimator, Fit, FitOptions, Formula, Frame, SmallSample, VcovSpec,
@@ -150,7 +150,7 @@ fn run(file: &str) -> Run {
         reference,
     )
     .unwrap();
-    let outcome = solve(&world, &phi_cf, &GeParams::default()).unwrap();
+    let outcome = solve_counterfactual(&world, &phi_cf, &GeParams::default()).unwrap();
     Run {
         scenario,
         fit,
@@ -287,7 +287,7 @@ fn trade_without_borders_runs_from_its_scenario_file() {
     let mut s =
         Scenario::from_toml_path(root().join("examples/agtpa_trade_without_borders.toml")).unwrap();
     s.uncertainty = Uncertainty::CoefficientDraws { draws: 20, seed: 1 };
-    let cf = simulate(&s).unwrap();
+    let cf = gravity_model::simulate::run(&s).unwrap();
     // An unconverged GE is an error; the residual is the solver's own.
     assert!(cf.residual <= 1e-12, "full-GE residual {}", cf.residual);
     assert_eq!(cf.countries.len(), 69);

@@ -3,7 +3,7 @@
 
 use gravity_model::counterfactual::FullGe;
 use gravity_model::simulate::{
-    conditional_by_ppml, ge_data, simulate, Domestic, ImputedKind, PanelKeys, Scenario, Uncertainty,
+    conditional_by_ppml, ge_data, run, Domestic, ImputedKind, PanelKeys, Scenario, Uncertainty,
 };
 use gravity_model::{fit, CsvOptions, Estimator, FitOptions, Formula, Frame};
 use std::path::PathBuf;
@@ -24,7 +24,7 @@ fn nafta(draws: usize) -> Scenario {
 
 #[test]
 fn nafta_dissolution_hurts_its_members_and_helps_outsiders() {
-    let cf = simulate(&nafta(50)).unwrap();
+    let cf = run(&nafta(50)).unwrap();
     assert!(cf.residual <= 1e-12, "full-GE residual {}", cf.residual);
     assert_eq!(cf.baseline_nobs, 28_482);
     assert_eq!(cf.countries.len(), 69);
@@ -51,7 +51,7 @@ fn a_shock_that_changes_nothing_changes_nothing() {
     // Setting rta to 0 where it already is 0 (DEU–JPN had no agreement).
     let mut s = nafta(0);
     s.shocks[0].between = Some(vec!["DEU".into(), "JPN".into()].into());
-    let cf = simulate(&s).unwrap();
+    let cf = run(&s).unwrap();
     for c in &cf.countries {
         for v in [
             c.changes.exports_change_partial_pct,
@@ -106,7 +106,7 @@ fn conditional_ge_agrees_with_the_geppml_route() {
     // importer fixed effects and the counterfactual costs as an offset gives
     // the conditional counterfactual flows.
     let s = nafta(0);
-    let cf = simulate(&s).unwrap();
+    let cf = run(&s).unwrap();
     let n = cf.countries.len();
     let countries: Vec<String> = cf.countries.iter().map(|c| c.country.clone()).collect();
     let baseline: Vec<f64> = cf.pairs.iter().map(|p| p.baseline).collect();
@@ -143,7 +143,7 @@ fn draws_do_not_depend_on_the_number_of_threads() {
             .num_threads(t)
             .build()
             .unwrap()
-            .install(|| simulate(&nafta(16)).unwrap())
+            .install(|| run(&nafta(16)).unwrap())
     };
     let (a, b) = (run(1), run(2));
     for (x, y) in a.countries.iter().zip(&b.countries) {
@@ -155,15 +155,15 @@ fn draws_do_not_depend_on_the_number_of_threads() {
 fn scenario_errors_name_the_key() {
     let mut s = nafta(0);
     s.reference = "XXX".into();
-    let e = simulate(&s).unwrap_err().to_string();
+    let e = run(&s).unwrap_err().to_string();
     assert!(e.contains("reference") && e.contains("XXX"), "{e}");
     let mut s = nafta(0);
     s.shocks[0].variable = "fta".into();
-    let e = simulate(&s).unwrap_err().to_string();
+    let e = run(&s).unwrap_err().to_string();
     assert!(e.contains("shock[0].variable"), "{e}");
     let mut s = nafta(0);
     s.year = Some(2005);
-    let e = simulate(&s).unwrap_err().to_string();
+    let e = run(&s).unwrap_err().to_string();
     assert!(e.contains("year"), "{e}");
     let e = Scenario::from_toml_str(
         "data = \"p.csv\"\nformula = \"y ~ x\"\nsigma = 5\nreference = \"A\"\n\
@@ -176,10 +176,10 @@ fn scenario_errors_name_the_key() {
 
 #[test]
 fn first_step_mode_keeps_the_conditional_ge_and_says_so() {
-    let clearing = simulate(&nafta(0)).unwrap();
+    let clearing = run(&nafta(0)).unwrap();
     let mut s = nafta(0);
     s.full_ge = FullGe::FirstStep;
-    let step = simulate(&s).unwrap();
+    let step = run(&s).unwrap();
     assert!(step.notes.iter().any(|n| n.contains("first_step")));
     assert!(!clearing.notes.iter().any(|n| n.contains("first_step")));
     for (a, b) in clearing.countries.iter().zip(&step.countries) {
@@ -205,7 +205,7 @@ fn first_step_mode_keeps_the_conditional_ge_and_says_so() {
 fn pair_cluster_bootstrap_of_the_whole_pipeline() {
     let mut s = nafta(6);
     s.uncertainty = Uncertainty::PairBootstrap { draws: 6, seed: 1 };
-    let a = simulate(&s).unwrap();
+    let a = run(&s).unwrap();
     assert_eq!(a.draws, 6);
     assert!(a.draws_failed < 6);
     for c in &a.countries {
@@ -221,7 +221,7 @@ fn pair_cluster_bootstrap_of_the_whole_pipeline() {
         );
     }
     // Seeded: the same draws again.
-    let b = simulate(&s).unwrap();
+    let b = run(&s).unwrap();
     assert_eq!(a.countries, b.countries);
     // With the shock's coefficient fixed by the scenario, a draw changes the
     // GE only through the baseline costs it rebuilds: the pair effects of
@@ -234,7 +234,7 @@ fn pair_cluster_bootstrap_of_the_whole_pipeline() {
     // more, relatively, with the baseline costs: checked for the members.
     let mut fixed = s.clone();
     fixed.shocks[0].coefficient = Some(a.coefficients[0].estimate);
-    let f = simulate(&fixed).unwrap();
+    let f = run(&fixed).unwrap();
     assert_eq!(f.draws_failed, 0);
     for c in f
         .countries
@@ -304,8 +304,8 @@ fn pair_bootstrap_agrees_with_clustered_inference_on_a_synthetic_panel() {
         formula.text, ex.levels[0], ex.levels[1], ex.levels[2], ex.levels[3]
     );
     let s = Scenario::from_toml_str(&text).unwrap();
-    let cf = gravity_model::simulate::simulate_with_fit(&s, &frame, &baseline, &inference, &|| {})
-        .unwrap();
+    let cf =
+        gravity_model::simulate::run_with_fit(&s, &frame, &baseline, &inference, &|| {}).unwrap();
     assert_eq!(cf.draws_failed, 0);
     let c = &cf.coefficients[0];
     let (mean, sd) = (c.draws_mean.unwrap(), c.draws_std_error.unwrap());

@@ -11,7 +11,7 @@
 //! * [`solve_full`]: full endowment GE, factory-gate prices adjust until
 //!   markets clear; [`first_step`]: the first pass of that loop, which is
 //!   what gegravity 0.3 reports ([`FullGe`] chooses).
-//! * [`simulate`]: all three plus per-country [`CountryOutcome`] and
+//! * [`solve_counterfactual`]: all three plus per-country [`CountryOutcome`] and
 //!   per-pair [`PairOutcome`] changes, and the partial-equilibrium effect.
 //! * [`shift_phi`]: counterfactual costs for a change in log trade costs.
 //! * [`draw_coefficients`], [`run_draws`] / [`run_indexed`],
@@ -66,7 +66,7 @@ mod world;
 pub use baseline::{solve_baseline, FullGe, GeInfo, GeParams, Resistances};
 pub use conditional::solve_conditional;
 pub use full::{first_step, solve_full, FullEquilibrium};
-pub use outcome::{simulate, CountryOutcome, GeOutcome, PairOutcome};
+pub use outcome::{solve_counterfactual, CountryOutcome, GeOutcome, PairOutcome};
 pub use uncertainty::{
     draw_coefficients, percentile_interval, quantile, run_draws, run_indexed, DrawResults, Interval,
 };

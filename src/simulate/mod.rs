@@ -18,6 +18,27 @@
 //!    world, which overstates welfare effects; a warning says so).
 //! 4. A shock sets a variable to a value for a set of pairs; the
 //!    counterfactual costs are `φ'_ij = φ_ij · exp(Σ_k β_k (x'_ijk − x_ijk))`.
+//! 5. The pure GE solver ([`crate::counterfactual`], which knows nothing of
+//!    files or scenarios) solves the baseline, conditional and full GE; the
+//!    intervals come from draws of the policy coefficients or a pair-cluster
+//!    bootstrap of the whole pipeline.
+//!
+//! # Brief overview
+//!
+//! * [`run`] / [`run_with_progress`] / [`run_with_fit`]: a [`Scenario`] end to
+//!   end, giving a [`Counterfactual`].
+//! * [`Scenario`] (`scenario.rs`): the TOML file, every option typed when it
+//!   is read ([`Uncertainty`], [`Costs`], [`Domestic`],
+//!   [`FullGe`](crate::counterfactual::FullGe), [`VcovSpec`](crate::VcovSpec)),
+//!   and its [`Shock`]s.
+//! * [`ge_data`] / [`GeData`] (`costs.rs`): the GE cross-section and its trade
+//!   costs built from a fit; [`shocked_phi`] with [`PolicyChange`]s.
+//! * `draws.rs` and `bootstrap.rs`: the coefficient draws and the pair
+//!   bootstrap, on the GE module's one set of draw/quantile/shift helpers.
+//! * [`Counterfactual`] (`results.rs`): per country a [`CountryResult`] with
+//!   named [`CountryChanges`] and their [`Interval`]s, per pair a
+//!   [`PairResult`], the [`PolicyCoefficient`]s and every [`Imputed`] value.
+//! * [`conditional_by_ppml`] (`geppml.rs`): the GEPPML cross-check.
 
 mod bootstrap;
 mod costs;
@@ -57,7 +78,7 @@ fn solve_once(
     params: &GeParams,
 ) -> Result<(Vec<CountryChanges>, GeOutcome)> {
     let n = world.n();
-    let out = crate::counterfactual::simulate(world, phi_cf, params)?;
+    let out = crate::counterfactual::solve_counterfactual(world, phi_cf, params)?;
     let rows = (0..n)
         .map(|i| {
             let ex = |f: &dyn Fn(&PairOutcome) -> f64| -> f64 {
@@ -87,25 +108,42 @@ fn solve_once(
     Ok((rows, out))
 }
 
-/// Runs a scenario end to end: estimate, build the GE year, solve the
-/// baseline, conditional and full GE, and the Monte Carlo draws.
+/// Runs a scenario end to end: read the panel, estimate the baseline, build
+/// the GE year, solve the baseline, conditional and full GE, and draw the
+/// intervals.
 ///
 /// ```no_run
 /// use gravity_model::simulate::Scenario;
 /// let scenario = Scenario::from_toml_path("examples/agtpa_nafta.toml")?;
-/// let cf = gravity_model::simulate::simulate(&scenario)?;
+/// let cf = gravity_model::simulate::run(&scenario)?;
 /// for c in &cf.countries {
-///     println!("{}: real GDP {:+.3}%", c.country, c.real_gdp_change_pct);
+///     println!("{}: real GDP {:+.3}%", c.country, c.changes.real_gdp_change_pct);
 /// }
 /// # Ok::<(), gravity_model::Error>(())
 /// ```
-pub fn simulate(scenario: &Scenario) -> Result<Counterfactual> {
-    simulate_with_progress(scenario, &|| {})
+///
+/// # Errors
+///
+/// Whatever the steps refuse: an invalid scenario ([`Error::Scenario`],
+/// naming the key), an unreadable or malformed panel ([`Error::Io`],
+/// [`Error::Data`], [`Error::Formula`]), a baseline estimation that fails or
+/// does not converge ([`ErrorKind::NoConvergence`]), an inconsistent GE world
+/// ([`ErrorKind::InvalidWorld`]), a GE that does not converge
+/// ([`Error::NoConvergence`]), a covariance that cannot be drawn from
+/// ([`ErrorKind::NotPositiveDefinite`]) or a non-finite result
+/// ([`ErrorKind::NonFinite`]). A draw that fails is counted in
+/// [`Counterfactual::draws_failed`], not an error.
+pub fn run(scenario: &Scenario) -> Result<Counterfactual> {
+    run_with_progress(scenario, &|| {})
 }
 
-/// As [`simulate`], calling `progress` once per finished draw (for a
-/// progress bar).
-pub fn simulate_with_progress(
+/// As [`run`], calling `progress` once per finished draw (for a progress
+/// bar).
+///
+/// # Errors
+///
+/// As [`run`].
+pub fn run_with_progress(
     scenario: &Scenario,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Counterfactual> {
@@ -136,12 +174,17 @@ pub fn simulate_with_progress(
         ));
     }
     let inference = baseline.inference(vcov, ssc)?;
-    simulate_with_fit(scenario, &frame, &baseline, &inference, progress)
+    run_with_fit(scenario, &frame, &baseline, &inference, progress)
 }
 
-/// [`simulate`] on an already loaded panel and an already estimated baseline
-/// (its `formula` must be the scenario's).
-pub fn simulate_with_fit(
+/// [`run_with_progress`] on an already loaded panel and an already estimated
+/// baseline (its `formula` must be the scenario's; `inference` gives the
+/// covariance the coefficient draws use).
+///
+/// # Errors
+///
+/// As [`run`], less the reading and the estimation of the baseline.
+pub fn run_with_fit(
     scenario: &Scenario,
     frame: &Frame,
     baseline: &Fit,

@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use gravity_model::simulate::Scenario;
 use gravity_model::simulate::{
-    simulate_with_progress, Counterfactual, CountryResult, ImputedKind, IntervalMethod, Quantity,
+    run_with_progress, Counterfactual, CountryResult, ImputedKind, IntervalMethod, Quantity,
 };
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -55,7 +55,7 @@ pub fn run(args: SimulateArgs) -> Result<()> {
             b.inc(1);
         }
     };
-    let cf = simulate_with_progress(&scenario, &tick)?;
+    let cf = run_with_progress(&scenario, &tick)?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

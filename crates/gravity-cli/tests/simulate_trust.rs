@@ -171,9 +171,7 @@ fn draws_are_bounded_in_the_binary_and_the_library() {
     };
     let e = s.validate().unwrap_err().to_string();
     assert!(e.contains("draws") && e.contains("100000"), "{e}");
-    let e = gravity_model::simulate::simulate(&s)
-        .unwrap_err()
-        .to_string();
+    let e = gravity_model::simulate::run(&s).unwrap_err().to_string();
     assert!(e.contains("draws"), "{e}");
 }
 

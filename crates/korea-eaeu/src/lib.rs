@@ -496,7 +496,7 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         }
     };
     scenario.costs = Costs::Calibrated;
-    let cf = gravity_model::simulate::simulate_with_fit(&scenario, &frame, &main, &inf, &|| {})?;
+    let cf = gravity_model::simulate::run_with_fit(&scenario, &frame, &main, &inf, &|| {})?;
     let ge: Vec<gravity_model::simulate::CountryResult> = GE_COUNTRIES
         .iter()
         .filter_map(|c| cf.countries.iter().find(|r| r.country == *c).cloned())
