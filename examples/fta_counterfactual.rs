@@ -113,14 +113,14 @@ fn main() -> ExitCode {
         "   {:<6} {:>9} {:>9} {:>15} {:>22}",
         "year", "observed", "baseline", "counterfactual", "95% interval"
     );
-    for (y, obs, base, cf, lo, hi) in totals_billions(&h.series) {
+    for t in totals_billions(&h.series) {
         println!(
             "   {:<6} {:>9.2} {:>9.2} {:>15.2} {:>22}",
-            y,
-            obs,
-            base,
-            cf,
-            format!("[{lo:.2}, {hi:.2}]")
+            t.year,
+            t.observed,
+            t.baseline,
+            t.counterfactual,
+            format!("[{:.2}, {:.2}]", t.interval.low, t.interval.high)
         );
     }
     println!(
