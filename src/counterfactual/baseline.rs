@@ -169,6 +169,13 @@ impl Resistances {
 /// assert!((mr.inward_pow[0] - 1.0).abs() < 1e-12);
 /// # Ok::<(), gravity_model::Error>(())
 /// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidWorld`] for an inconsistent world,
+/// [`ErrorKind::InvalidOption`] for invalid [`GeParams`],
+/// [`Error::NoConvergence`] if the iteration limit is reached first and
+/// [`ErrorKind::Diverged`] if the iteration overflows.
 pub fn solve_baseline(world: &World, params: &GeParams) -> Result<Resistances> {
     world.validate()?;
     solve_mr(

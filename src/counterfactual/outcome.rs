@@ -98,6 +98,14 @@ fn exports(x: &[f64], n: usize, i: usize) -> f64 {
 /// assert!(out.countries[2].real_gdp_change_pct < 0.0);
 /// # Ok::<(), gravity_model::Error>(())
 /// ```
+///
+/// The one GE solve of a given world and given counterfactual costs; the
+/// scenario pipeline ([`crate::simulate::run`]) builds both from a panel
+/// and calls this.
+///
+/// # Errors
+///
+/// As [`solve_baseline`], [`solve_conditional`] and [`solve_full`].
 pub fn solve_counterfactual(world: &World, phi_cf: &[f64], params: &GeParams) -> Result<GeOutcome> {
     let baseline = solve_baseline(world, params)?;
     let conditional = solve_conditional(world, phi_cf, params)?;

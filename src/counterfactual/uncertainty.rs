@@ -133,7 +133,7 @@ where
 /// Runs `f(index)` for every index in `0..n` in parallel on the current
 /// rayon pool and collects results in index order: [`run_draws`] for draws
 /// that are made inside `f` (such as a bootstrap's resampling from
-/// [`stream`]-like per-draw seeds). `f` must itself be deterministic.
+/// per-draw seeds). `f` must itself be deterministic.
 pub fn run_indexed<T, F>(n: usize, f: F) -> DrawResults<T>
 where
     T: Send,

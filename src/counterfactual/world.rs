@@ -29,6 +29,11 @@ impl World {
     /// Builds a world from a row-major baseline trade matrix
     /// (`trade[i * n + j]` = exports of `i` to `j`, domestic sales on the
     /// diagonal) and costs `phi`, validating shapes and values.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidWorld`] for a matrix of the wrong size, a
+    /// negative or non-finite flow, or what [`World::validate`] refuses.
     pub fn from_trade(
         countries: Vec<String>,
         trade: &[f64],
@@ -71,6 +76,10 @@ impl World {
     /// Builds a world from output and expenditure totals directly.
     ///
     /// World output and world expenditure must agree to 1e-9 relative.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidWorld`] for what [`World::validate`] refuses.
     pub fn new(
         countries: Vec<String>,
         phi: Vec<f64>,
@@ -102,6 +111,12 @@ impl World {
     }
 
     /// Checks the invariants the solvers rely on.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidWorld`] naming the first invariant broken (sizes,
+    /// σ, the reference, signs of costs and totals, a country that cannot
+    /// trade).
     pub fn validate(&self) -> Result<()> {
         let n = self.n();
         if n == 0 {

@@ -24,6 +24,11 @@ pub struct GdpTable {
 
 impl GdpTable {
     /// Reads the CSV; every GDP must be a positive number.
+    ///
+    /// # Errors
+    ///
+    /// As [`Frame::read_csv`], [`Error::Scenario`] for a missing column and
+    /// [`Error::Data`] (with the line) for a GDP that is not positive.
     pub fn read_csv(path: &std::path::Path) -> Result<GdpTable> {
         let frame = Frame::read_csv(path, &crate::data::CsvOptions::default(), None)?;
         let country = factor_of(&frame, "country")?;
@@ -66,6 +71,7 @@ impl GdpTable {
 
 /// The cross-section the GE system is solved on.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct GeData {
     /// Countries, sorted.
     pub countries: Vec<String>,
@@ -88,6 +94,7 @@ pub struct GeData {
 /// time-invariant pair covariates with exporter and importer fixed effects
 /// (Anderson & Yotov 2016), on the GE year's pairs with an estimated `γ_ij`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct SecondStage {
     /// The formula, e.g. `tij ~ ldist + cntg | exporter + importer`.
     pub formula: String,
@@ -143,6 +150,10 @@ pub(super) fn numeric_of<'f>(frame: &'f Frame, name: &str) -> Result<&'f [f64]> 
 ///
 /// `impute_covariates` names the time-invariant covariates of the
 /// second-stage regression for missing pair effects.
+///
+/// # Errors
+///
+/// As [`ge_data_with_gdp`].
 pub fn ge_data(
     frame: &Frame,
     fit: &Fit,
@@ -156,6 +167,15 @@ pub fn ge_data(
 
 /// As [`ge_data`], with imputed domestic flows checked against (and, for
 /// countries without any domestic flow, imputed from) GDP.
+///
+/// # Errors
+///
+/// [`Error::Data`] for a duplicate row ([`check_unique_keys`]),
+/// [`Error::Scenario`] for a missing column, a year not in the data, missing
+/// domestic flows with `domestic = "observed"`, nothing to impute domestic
+/// flows from, or pair effects to impute without covariates, and the
+/// second-stage PPML's errors ([`ErrorKind::NoConvergence`] if it does not
+/// converge).
 pub fn ge_data_with_gdp(
     frame: &Frame,
     fit: &Fit,
@@ -194,6 +214,11 @@ fn pair_term(formula: &Formula, keys: &PanelKeys) -> Option<usize> {
 /// No two rows of the panel may share an (exporter, importer, time) key:
 /// the GE year would keep only one of them, and the estimation would count
 /// the flow twice. The error names both lines of the file.
+///
+/// # Errors
+///
+/// [`Error::Scenario`] for a missing key column, [`Error::Data`] for the
+/// first duplicate.
 pub fn check_unique_keys(frame: &Frame, keys: &PanelKeys) -> Result<()> {
     let ex = factor_of(frame, &keys.exporter)?;
     let im = factor_of(frame, &keys.importer)?;

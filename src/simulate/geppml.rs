@@ -10,6 +10,11 @@ use crate::formula::Formula;
 /// PPML of the baseline flows on exporter and importer fixed effects with the
 /// offset `ln φ'`; its fitted values are the conditional counterfactual
 /// flows. An independent cross-check of [`crate::counterfactual::solve_conditional`].
+///
+/// # Errors
+///
+/// The PPML's errors (e.g. [`ErrorKind::EmptySample`](crate::ErrorKind::EmptySample)
+/// when no pair can trade).
 pub fn conditional_by_ppml(countries: &[String], flows: &[f64], phi: &[f64]) -> Result<Vec<f64>> {
     let n = countries.len();
     let keep: Vec<usize> = (0..n * n).filter(|&k| phi[k] > 0.0).collect();

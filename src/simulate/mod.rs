@@ -29,7 +29,7 @@
 //!   end, giving a [`Counterfactual`].
 //! * [`Scenario`] (`scenario.rs`): the TOML file, every option typed when it
 //!   is read ([`Uncertainty`], [`Costs`], [`Domestic`],
-//!   [`FullGe`](crate::counterfactual::FullGe), [`VcovSpec`](crate::VcovSpec)),
+//!   [`FullGe`], [`VcovSpec`](crate::VcovSpec)),
 //!   and its [`Shock`]s.
 //! * [`ge_data`] / [`GeData`] (`costs.rs`): the GE cross-section and its trade
 //!   costs built from a fit; [`shocked_phi`] with [`PolicyChange`]s.
