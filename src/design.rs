@@ -315,10 +315,10 @@ fn in_first_appearance_order(codes: &[u32], levels: usize) -> bool {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Formula`](crate::ErrorKind::Formula) or
-/// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) for a column
+/// [`ErrorKind::Formula`] or
+/// [`ErrorKind::InvalidData`] for a column
 /// that is missing, of the wrong type or (for PPML) negative;
-/// [`ErrorKind::UnknownColumn`](crate::ErrorKind::UnknownColumn) for weights,
+/// [`ErrorKind::UnknownColumn`] for weights,
 /// offset or cluster columns that do not exist.
 pub fn build(frame: &Frame, formula: &Formula, spec: &DesignSpec) -> Result<Design> {
     let n_full = frame.nrows();
