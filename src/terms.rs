@@ -435,3 +435,44 @@ fn cond(ctx: &Context, c: &Cond) -> Result<Vec<bool>> {
         }
     })
 }
+
+/// The columns of one regressor term on `frame` (`(name, values)`, NaN
+/// where missing): one for a numeric term, one per level for `i()` and for
+/// interactions with a column of categories. `panel` is needed for leads,
+/// lags and differences.
+///
+/// ```
+/// use gravity_model::{terms, Column, Formula, Frame};
+/// let frame = Frame::from_columns(vec![
+///     ("y".into(), Column::Numeric(vec![1.0, 2.0, 3.0])),
+///     ("dist".into(), Column::Numeric(vec![1.0, std::f64::consts::E, 0.0])),
+/// ])?;
+/// let f = Formula::parse("y ~ log(dist)")?;
+/// let cols = terms::evaluate(&frame, &f.regressors[0], None)?;
+/// assert_eq!(cols[0].0, "log(dist)");
+/// assert_eq!(&cols[0].1[..2], &[0.0, 1.0]);
+/// assert!(cols[0].1[2].is_nan()); // log(0) is missing
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidData`] for a missing or non-numeric column or a
+/// panel with two rows for a unit and time; [`ErrorKind::Formula`] for a
+/// lag without a panel or a `ref` that is not a level.
+pub fn evaluate(
+    frame: &Frame,
+    regressor: &Regressor,
+    panel: Option<&PanelSpec>,
+) -> Result<Vec<(String, Vec<f64>)>> {
+    let index = match panel {
+        Some(p) => Some(PanelIndex::build(frame, p)?),
+        None => None,
+    };
+    let ctx = Context {
+        frame,
+        panel: index.as_ref(),
+        formula: "",
+    };
+    columns(&ctx, regressor)
+}

@@ -285,6 +285,9 @@ impl fmt::Display for Table<'_> {
                 thousands(d.separated_relu)
             )?;
         }
+        if d.excluded > 0 {
+            writeln!(f, "Excluded by the subset: {}", thousands(d.excluded))?;
+        }
         for note in fit.notes.iter().chain(&inf.notes) {
             writeln!(f, "Note: {note}")?;
         }
