@@ -697,7 +697,7 @@ impl Etable {
             .replace("**:", "$^{**}$:")
             .replace(" *:", " $^{*}$:");
         out.push(format!(
-            "\\par\\smallskip\\footnotesize {}. {}",
+            "\\par\\smallskip{{\\footnotesize {}.\\\\ {}}}",
             latex_escape(&what),
             codes
         ));

@@ -2,12 +2,11 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use gravity_model::report::{FitReport, Table, Timings};
+use gravity_model::report::Timings;
 use gravity_model::{
     fit, ColumnKind, ColumnRequest, CsvOptions, Error, Estimator, FitOptions, FixefRm, Formula,
     Frame, SmallSample, VcovSpec,
 };
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -40,7 +39,8 @@ pub struct FitArgs {
     /// Estimator.
     #[arg(long, value_enum, default_value = "ppml")]
     pub estimator: EstimatorArg,
-    /// Variance estimator: iid, hetero, or cluster:VAR or cluster:VAR1,VAR2,... (each VAR may be an
+    /// Variance estimator: iid, hetero (or HC1), twoway (clustered by the first two fixed
+    /// effects, as fixest), or cluster:VAR or cluster:VAR1,VAR2,... (each VAR may be an
     /// interaction such as exporter^importer; two or more variables give
     /// multi-way clustering).
     #[arg(long, default_value = "hetero", value_name = "SPEC")]
@@ -86,6 +86,9 @@ pub struct FitArgs {
     /// singleton, separated) and fitted value.
     #[arg(long, value_name = "FILE")]
     pub save_sample: Option<PathBuf>,
+    /// Inference and tables: --lincom, --wald, --table, --save-fe (crate::tables).
+    #[command(flatten)]
+    pub tables: crate::tables::TableArgs,
 }
 
 /// Most threads `--threads` accepts.
@@ -170,6 +173,8 @@ fn run_inner(args: &FitArgs) -> Result<()> {
     };
     let vcov = VcovSpec::parse(&args.vcov)?;
     let formula = Formula::parse(&args.formula)?;
+    // Inference and tables: checked before any work (crate::tables).
+    let combinations = args.tables.check(&args.data)?;
     let mut csv = CsvOptions {
         delimiter,
         ..CsvOptions::default()
@@ -239,11 +244,13 @@ fn run_inner(args: &FitArgs) -> Result<()> {
     let fit_s = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     let inference = fitted.inference(&vcov, ssc)?;
+    let tests = args.tables.tests(&inference, &combinations)?;
     let inference_s = t2.elapsed().as_secs_f64();
 
     if let Some(path) = &args.save_sample {
         write_sample(path, &fitted).context("cannot write --save-sample")?;
     }
+    args.tables.save_fixed_effects(&fitted)?;
     for note in fitted.notes.iter().chain(&inference.notes) {
         eprintln!("note: {note}");
     }
@@ -261,13 +268,8 @@ fn run_inner(args: &FitArgs) -> Result<()> {
         total_s: t0.elapsed().as_secs_f64(),
     };
     let mut out = std::io::stdout().lock();
-    if args.json {
-        let report = FitReport::new(&fitted, &inference, timings);
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        write!(out, "{}", Table::new(&fitted, &inference))?;
-    }
+    args.tables
+        .print(&mut out, args.json, &fitted, &inference, tests, timings)?;
     if !fitted.info.converged {
         anyhow::bail!(
             "the estimation did not converge ({:?} after {} iterations); the numbers above are not estimates",
