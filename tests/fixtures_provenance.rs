@@ -154,11 +154,11 @@ fn rta_lag_fixture_carries_the_books_lag_columns() {
     let cols = ["trade", "rta", "rta_lag4", "rta_lag8", "rta_lag12"];
     let ry = raw.numeric("year").unwrap();
     let mut expected: HashMap<(String, String, i64), Vec<f64>> = HashMap::new();
-    for i in 0..raw.nrows() {
+    for (i, y) in ry.iter().enumerate() {
         let key = (
             text(&raw, "exporter", i),
             text(&raw, "importer", i),
-            ry[i] as i64,
+            *y as i64,
         );
         let values = cols.iter().map(|c| raw.numeric(c).unwrap()[i]).collect();
         expected.insert(key, values);
@@ -166,11 +166,11 @@ fn rta_lag_fixture_carries_the_books_lag_columns() {
     // The rows of ch1_app3.csv.gz, in its order.
     assert_eq!(fx.nrows(), app3.nrows());
     let fy = fx.numeric("year").unwrap();
-    for i in 0..fx.nrows() {
+    for (i, y) in fy.iter().enumerate() {
         let key = (
             text(&fx, "exporter", i),
             text(&fx, "importer", i),
-            fy[i] as i64,
+            *y as i64,
         );
         assert_eq!(key.0, text(&app3, "exporter", i));
         assert_eq!(key.1, text(&app3, "importer", i));

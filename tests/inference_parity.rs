@@ -437,10 +437,7 @@ fn check_etable(table: &Etable, peer: &Value, models: &[&Value]) {
             };
             assert_eq!(r.cells[j], want, "{}: {}", m["id"], r.label);
         }
-        assert_eq!(
-            rows.iter().filter(|r| r.section == "fe").count() >= fes.len(),
-            true
-        );
+        assert!(rows.iter().filter(|r| r.section == "fe").count() >= fes.len());
         if let Some(pr2) = m["pseudo_r2"].as_f64() {
             let (cells, _) = ours("Pseudo R2");
             let mine: f64 = cells[j].parse().unwrap();

@@ -26,6 +26,12 @@ pub enum Format {
 impl Format {
     /// Parses `text`, `markdown` (or `md`), `latex` (or `tex`).
     ///
+    /// ```
+    /// use gravity_model::report::Format;
+    /// assert_eq!("LaTeX".parse::<Format>()?, Format::Latex);
+    /// # Ok::<(), gravity_model::Error>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidOption`] for any other text.
@@ -63,6 +69,12 @@ pub enum CoefStat {
 
 impl CoefStat {
     /// Parses fixest's names `se`, `tstat` (or `stat`), `confint` (or `ci`).
+    ///
+    /// ```
+    /// use gravity_model::report::CoefStat;
+    /// assert_eq!(CoefStat::parse("confint")?, CoefStat::ConfInt);
+    /// # Ok::<(), gravity_model::Error>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -299,6 +311,23 @@ impl Etable {
     /// The table of the reports saved by `gravity fit --json`, in order
     /// (each text one report or an array of them).
     ///
+    /// ```
+    /// use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame};
+    /// use gravity_model::report::{Etable, FitReport, Format, Timings};
+    /// let frame = Frame::from_columns(vec![
+    ///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0])),
+    ///     ("a".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0])),
+    ///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0])),
+    /// ])?;
+    /// let fitted = fit(&frame, &Formula::parse("y ~ a | g")?, Estimator::Ppml, &FitOptions::default())?;
+    /// let inf = fitted.summary()?;
+    /// let saved = serde_json::to_string(&FitReport::new(&fitted, &inf, Timings::default()))?;
+    /// // The same table from the fit and from its saved report.
+    /// let from_json = Etable::from_json_reports(&[saved])?;
+    /// assert_eq!(from_json.render(Format::Text), Etable::new(&[(&fitted, &inf)]).render(Format::Text));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`EtableModel::from_json`].
@@ -379,7 +408,7 @@ impl Etable {
         let top = format!("{}{}", number(c.estimate, d), self.stars(c.p_value));
         let below = match self.coefstat {
             CoefStat::StdError => format!("({})", number(c.std_error, d)),
-            CoefStat::Statistic => format!("({})", number(c.statistic, d.min(3).max(2))),
+            CoefStat::Statistic => format!("({})", number(c.statistic, d.clamp(2, 3))),
             CoefStat::ConfInt => {
                 format!("[{}; {}]", number(c.ci_low, d), number(c.ci_high, d))
             }

@@ -111,6 +111,22 @@ impl VcovSpec {
     /// The estimator for `fit`: [`VcovSpec::TwoWay`] becomes clustering by
     /// the fit's first two fixed-effect dimensions; the others are unchanged.
     ///
+    /// ```
+    /// use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame, VcovSpec};
+    /// let frame = Frame::from_columns(vec![
+    ///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0])),
+    ///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0])),
+    ///     ("a".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0])),
+    ///     ("b".into(), Column::Numeric(vec![1.0, 2.0, 1.0, 2.0, 2.0, 1.0, 2.0, 1.0])),
+    /// ])?;
+    /// let fitted = fit(&frame, &Formula::parse("y ~ x | a + b")?, Estimator::Ols, &FitOptions::default())?;
+    /// assert_eq!(
+    ///     VcovSpec::TwoWay.resolve(&fitted)?,
+    ///     VcovSpec::Cluster(vec!["a".into(), "b".into()])
+    /// );
+    /// # Ok::<(), gravity_model::Error>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidOption`] for `TwoWay` on a model with fewer than

@@ -21,6 +21,8 @@ struct Cli {
     command: Command,
 }
 
+// Built once per run: the size of the `fit` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Estimate a gravity model (PPML or OLS with fixed effects) on a CSV panel.
