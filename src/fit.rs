@@ -13,7 +13,7 @@ use crate::vcov::{Inference, SmallSample, VcovSpec};
 use serde::Serialize;
 
 /// The estimator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Estimator {
     /// Poisson pseudo-maximum likelihood (Santos Silva & Tenreyro 2006).
@@ -316,6 +316,10 @@ pub(crate) struct Core {
     pub n: usize,
     /// Input-frame row of each observation.
     pub rows: Vec<usize>,
+    /// The outcome, in the data's units (for the fit statistics).
+    pub y: Vec<f64>,
+    /// Prior weights, if any.
+    pub prior_weights: Option<Vec<f64>>,
     /// Raw regressors (column-major; kept columns only).
     pub x: Vec<f64>,
     /// Demeaned regressors with the final weights (column-major).
@@ -397,6 +401,8 @@ impl Fit {
             core: Core {
                 n: d.y.len(),
                 rows: d.rows,
+                y: d.y,
+                prior_weights: d.weights,
                 x: d.x,
                 x_tilde: e.x_tilde,
                 w: e.w,

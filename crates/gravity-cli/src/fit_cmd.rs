@@ -3,13 +3,13 @@
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use gravity_model::formula::subset::Subset;
-use gravity_model::report::{FitReport, Table, Timings};
+use gravity_model::report::Timings;
 use gravity_model::terms::PanelSpec;
+use gravity_model::LinearCombination;
 use gravity_model::{
     fit, ColumnKind, ColumnRequest, CsvOptions, Error, Estimator, FitOptions, FixefRm, Formula,
     Frame, SmallSample, VcovSpec,
 };
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -42,7 +42,8 @@ pub struct FitArgs {
     /// Estimator.
     #[arg(long, value_enum, default_value = "ppml")]
     pub estimator: EstimatorArg,
-    /// Variance estimator: iid, hetero, or cluster:VAR or cluster:VAR1,VAR2,... (each VAR may be an
+    /// Variance estimator: iid, hetero (or HC1), twoway (clustered by the first two fixed
+    /// effects, as fixest), or cluster:VAR or cluster:VAR1,VAR2,... (each VAR may be an
     /// interaction such as exporter^importer; two or more variables give
     /// multi-way clustering).
     #[arg(long, default_value = "hetero", value_name = "SPEC")]
@@ -99,6 +100,9 @@ pub struct FitArgs {
     /// excluded.
     #[arg(long, value_name = "EXPR")]
     pub subset: Option<String>,
+    /// Inference and tables: --lincom, --wald, --table, --save-fe (crate::tables).
+    #[command(flatten)]
+    pub tables: crate::tables::TableArgs,
 }
 
 /// Most threads `--threads` accepts.
@@ -185,6 +189,8 @@ fn run_inner(args: &FitArgs) -> Result<()> {
     let formula = Formula::parse(&args.formula)?;
     let panel = args.panel.as_deref().map(PanelSpec::parse).transpose()?;
     let subset = args.subset.as_deref().map(Subset::parse).transpose()?;
+    // Inference and tables: checked before any work (crate::tables).
+    let combinations = args.tables.check(&args.data)?;
     let mut csv = CsvOptions {
         delimiter,
         ..CsvOptions::default()
@@ -287,22 +293,33 @@ fn run_inner(args: &FitArgs) -> Result<()> {
     options.subset = subset;
     let models = formula.expand();
     if models.len() > 1 {
-        return run_models(args, &frame, &models, estimator, &options, t0, load_s);
+        return run_models(
+            args,
+            &frame,
+            &models,
+            estimator,
+            &options,
+            &combinations,
+            t0,
+            load_s,
+        );
     }
     let t1 = Instant::now();
     let fitted = fit(&frame, &formula, estimator, &options)?;
     let fit_s = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     let inference = fitted.inference(&vcov, ssc)?;
+    let tests = args.tables.tests(&inference, &combinations)?;
     let inference_s = t2.elapsed().as_secs_f64();
 
     if let Some(path) = &args.save_sample {
         write_sample(path, &fitted).context("cannot write --save-sample")?;
     }
+    args.tables.save_fixed_effects(&fitted)?;
     for note in fitted.notes.iter().chain(&inference.notes) {
         eprintln!("note: {note}");
     }
-    print_dropped(&fitted);
+    print_dropped(&fitted, "");
     let timings = Timings {
         load_s,
         prepare_s: (fit_s - fitted.info.seconds).max(0.0),
@@ -311,13 +328,8 @@ fn run_inner(args: &FitArgs) -> Result<()> {
         total_s: t0.elapsed().as_secs_f64(),
     };
     let mut out = std::io::stdout().lock();
-    if args.json {
-        let report = FitReport::new(&fitted, &inference, timings);
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        write!(out, "{}", Table::new(&fitted, &inference))?;
-    }
+    args.tables
+        .print(&mut out, args.json, &fitted, &inference, tests, timings)?;
     if !fitted.info.converged {
         anyhow::bail!(
             "the estimation did not converge ({:?} after {} iterations); the numbers above are not estimates",
@@ -342,16 +354,16 @@ fn panel_needed_error(formula: &Formula) -> gravity_model::Result<()> {
 }
 
 /// The notes on rows dropped for missing values and by `--subset`.
-fn print_dropped(fitted: &gravity_model::Fit) {
+fn print_dropped(fitted: &gravity_model::Fit, prefix: &str) {
     if fitted.sample.dropped.missing > 0 {
         eprintln!(
-            "note: {} rows dropped because of missing values",
+            "note: {prefix}{} rows dropped because of missing values",
             fitted.sample.dropped.missing
         );
     }
     if fitted.sample.dropped.excluded > 0 {
         eprintln!(
-            "note: {} rows outside --subset excluded",
+            "note: {prefix}{} rows outside --subset excluded",
             fitted.sample.dropped.excluded
         );
     }
@@ -360,12 +372,14 @@ fn print_dropped(fitted: &gravity_model::Fit) {
 /// Several models from one formula (`sw()`, `csw()`, `c()`): each is
 /// estimated on the same data and printed in turn (one JSON array with
 /// `--json`).
+#[allow(clippy::too_many_arguments)]
 fn run_models(
     args: &FitArgs,
     frame: &Frame,
     models: &[Formula],
     estimator: Estimator,
     options: &FitOptions,
+    combinations: &[LinearCombination],
     t0: Instant,
     load_s: f64,
 ) -> Result<()> {
@@ -389,7 +403,7 @@ fn run_models(
         for note in fitted.notes.iter().chain(&inference.notes) {
             eprintln!("note: model {}: {note}", k + 1);
         }
-        print_dropped(&fitted);
+        print_dropped(&fitted, &format!("model {}: ", k + 1));
         let timings = Timings {
             load_s: if k == 0 { load_s } else { 0.0 },
             prepare_s: (fit_s - fitted.info.seconds).max(0.0),
@@ -400,22 +414,8 @@ fn run_models(
         fits.push((fitted, inference, timings));
     }
     let mut out = std::io::stdout().lock();
-    if args.json {
-        let reports: Vec<FitReport> = fits
-            .iter()
-            .map(|(f, i, t)| FitReport::new(f, i, *t))
-            .collect();
-        serde_json::to_writer_pretty(&mut out, &reports)?;
-        writeln!(out)?;
-    } else {
-        for (k, (f, i, _)) in fits.iter().enumerate() {
-            if k > 0 {
-                writeln!(out)?;
-            }
-            writeln!(out, "Model {}: {}", k + 1, models[k])?;
-            write!(out, "{}", Table::new(f, i))?;
-        }
-    }
+    args.tables
+        .print_many(&mut out, args.json, &fits, combinations)?;
     if let Some((k, (f, _, _))) = fits
         .iter()
         .enumerate()

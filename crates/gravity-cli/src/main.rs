@@ -7,6 +7,7 @@
 
 mod fit_cmd;
 mod simulate_cmd;
+mod tables;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,6 +29,8 @@ enum Command {
     Fit(fit_cmd::FitArgs),
     /// Run a general-equilibrium counterfactual from a TOML scenario.
     Simulate(simulate_cmd::SimulateArgs),
+    /// Combine fits saved with `gravity fit --json` into one regression table (as fixest's etable).
+    Table(tables::TableCmdArgs),
 }
 
 /// True if the error (or any error under it) is a closed stdout.
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Fit(args) => fit_cmd::run(args),
         Command::Simulate(args) => simulate_cmd::run(args),
+        Command::Table(args) => tables::run_table(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
