@@ -3,7 +3,7 @@
 //! countries), for a free trade agreement among a few of them.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use gravity_model::counterfactual::{simulate, GeParams, World};
+use gravity_model::counterfactual::{solve_counterfactual, GeParams, World};
 use std::hint::black_box;
 
 fn world(n: usize) -> (World, Vec<f64>) {
@@ -44,7 +44,7 @@ fn bench(c: &mut Criterion) {
         let (w, phi_cf) = world(n);
         g.bench_function(format!("simulate_{n}_countries"), |b| {
             b.iter(|| {
-                simulate(black_box(&w), black_box(&phi_cf), &GeParams::default())
+                solve_counterfactual(black_box(&w), black_box(&phi_cf), &GeParams::default())
                     .expect("converges")
             })
         });

@@ -113,14 +113,14 @@ fn main() -> ExitCode {
         "   {:<6} {:>9} {:>9} {:>15} {:>22}",
         "year", "observed", "baseline", "counterfactual", "95% interval"
     );
-    for (y, obs, base, cf, lo, hi) in totals_billions(&h.series) {
+    for t in totals_billions(&h.series) {
         println!(
             "   {:<6} {:>9.2} {:>9.2} {:>15.2} {:>22}",
-            y,
-            obs,
-            base,
-            cf,
-            format!("[{lo:.2}, {hi:.2}]")
+            t.year,
+            t.observed,
+            t.baseline,
+            t.counterfactual,
+            format!("[{:.2}, {:.2}]", t.interval.low, t.interval.high)
         );
     }
     println!(
@@ -141,19 +141,19 @@ fn main() -> ExitCode {
             "   {:<8} {:>28} {:>28} {:>28}",
             r.country,
             f(
-                r.real_gdp_change_pct,
-                iv.map(|i| i.real_gdp_change_pct_ci_low),
-                iv.map(|i| i.real_gdp_change_pct_ci_high)
+                r.changes.real_gdp_change_pct,
+                iv.map(|i| i.real_gdp_change_pct.low),
+                iv.map(|i| i.real_gdp_change_pct.high)
             ),
             f(
-                r.exports_change_full_pct,
-                iv.map(|i| i.exports_change_full_pct_ci_low),
-                iv.map(|i| i.exports_change_full_pct_ci_high)
+                r.changes.exports_change_full_pct,
+                iv.map(|i| i.exports_change_full_pct.low),
+                iv.map(|i| i.exports_change_full_pct.high)
             ),
             f(
-                r.factory_price_change_pct,
-                iv.map(|i| i.factory_price_change_pct_ci_low),
-                iv.map(|i| i.factory_price_change_pct_ci_high)
+                r.changes.factory_price_change_pct,
+                iv.map(|i| i.factory_price_change_pct.low),
+                iv.map(|i| i.factory_price_change_pct.high)
             ),
         );
     }

@@ -4,9 +4,9 @@
 //! missing value. Rows with a missing value are recorded, never silently lost.
 
 use crate::data::{Column, Factor, Frame, MISSING_CODE};
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, ErrorKind, Location, Result};
 use crate::fixed_effects::{subset_vec, FeDim};
-use crate::formula::Formula;
+use crate::formula::{Expr, Formula};
 use crate::sample::RowStatus;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -152,6 +152,10 @@ pub struct DesignSpec {
     pub offset: Option<String>,
     /// Cluster variables; each is one factor or an interaction `a^b`.
     pub clusters: Vec<String>,
+    /// The panel that leads and lags follow.
+    pub panel: Option<crate::terms::PanelSpec>,
+    /// Rows outside this condition leave the sample (as excluded).
+    pub subset: Option<crate::formula::subset::Subset>,
 }
 
 fn column<'f>(frame: &'f Frame, name: &str, part: &str) -> Result<&'f Column> {
@@ -163,7 +167,7 @@ fn column<'f>(frame: &'f Frame, name: &str, part: &str) -> Result<&'f Column> {
     })
 }
 
-fn numeric<'f>(frame: &'f Frame, name: &str, part: &str) -> Result<&'f [f64]> {
+pub(crate) fn numeric<'f>(frame: &'f Frame, name: &str, part: &str) -> Result<&'f [f64]> {
     match column(frame, name, part)? {
         Column::Numeric(v) => Ok(v),
         Column::Factor(f) => {
@@ -281,7 +285,7 @@ pub(crate) fn interact(name: &str, factors: &[&Factor]) -> FeDim {
 }
 
 /// Encodes a fixed effect or cluster written as `a^b^…`.
-fn encode_interaction(frame: &Frame, spec: &str, part: &str) -> Result<FeDim> {
+pub(crate) fn encode_interaction(frame: &Frame, spec: &str, part: &str) -> Result<FeDim> {
     let names: Vec<&str> = spec.split('^').map(str::trim).collect();
     let factors: Vec<Cow<Factor>> = names
         .iter()
@@ -311,15 +315,37 @@ fn in_first_appearance_order(codes: &[u32], levels: usize) -> bool {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Formula`](crate::ErrorKind::Formula) or
-/// [`ErrorKind::InvalidData`](crate::ErrorKind::InvalidData) for a column
+/// [`ErrorKind::Formula`] or
+/// [`ErrorKind::InvalidData`] for a column
 /// that is missing, of the wrong type or (for PPML) negative;
-/// [`ErrorKind::UnknownColumn`](crate::ErrorKind::UnknownColumn) for weights,
+/// [`ErrorKind::UnknownColumn`] for weights,
 /// offset or cluster columns that do not exist.
 pub fn build(frame: &Frame, formula: &Formula, spec: &DesignSpec) -> Result<Design> {
     let n_full = frame.nrows();
+    if formula.is_multiple() {
+        return Err(Error::model(
+            ErrorKind::InvalidOption,
+            format!(
+                "the formula '{}' holds {} models: estimate each of Formula::expand()",
+                formula.text,
+                formula.expand().len()
+            ),
+        ));
+    }
+    let panel = match &spec.panel {
+        Some(p) => Some(crate::terms::PanelIndex::build(frame, p)?),
+        None => None,
+    };
+    let ctx = crate::terms::Context {
+        frame,
+        panel: panel.as_ref(),
+        formula: &formula.text,
+    };
     let y_name = formula.response.name.as_str();
-    let y_all = numeric(frame, y_name, "response")?;
+    let y_all: Cow<[f64]> = match &formula.response_expr {
+        Expr::Col(t) => Cow::Borrowed(numeric(frame, &t.name, "response")?),
+        e => Cow::Owned(crate::terms::eval(&ctx, e)?),
+    };
     if spec.nonnegative_outcome {
         if let Some(i) = y_all.iter().position(|v| *v < 0.0 || v.is_infinite()) {
             return Err(Error::Data {
@@ -332,12 +358,37 @@ pub fn build(frame: &Frame, formula: &Formula, spec: &DesignSpec) -> Result<Desi
             });
         }
     }
-    let mut x_cols: Vec<&[f64]> = Vec::new();
+    let mut x_cols: Vec<Cow<[f64]>> = Vec::new();
     let mut x_names: Vec<String> = Vec::new();
-    for t in &formula.regressors {
-        x_cols.push(numeric(frame, &t.name, "regressors")?);
-        x_names.push(t.name.clone());
+    for r in &formula.regressors {
+        let generated = match r.column() {
+            Some(t) => vec![(
+                t.name.clone(),
+                Cow::Borrowed(numeric(frame, &t.name, "regressors")?),
+            )],
+            None => crate::terms::columns(&ctx, r)?
+                .into_iter()
+                .map(|(name, v)| (name, Cow::Owned(v)))
+                .collect(),
+        };
+        for (name, col) in generated {
+            if x_names.contains(&name) {
+                return Err(Error::formula(
+                    &formula.text,
+                    r.start,
+                    r.len,
+                    format!("regressor '{name}' appears twice in the regressors"),
+                    None,
+                ));
+            }
+            x_names.push(name);
+            x_cols.push(col);
+        }
     }
+    let in_subset = match &spec.subset {
+        Some(s) => Some(crate::terms::rows_in(&ctx, s)?),
+        None => None,
+    };
     let w_all = match &spec.weights {
         Some(w) => Some(numeric(frame, w, "weights")?),
         None => None,
@@ -396,7 +447,13 @@ pub fn build(frame: &Frame, formula: &Formula, spec: &DesignSpec) -> Result<Desi
 
     // Missing values and non-positive weights.
     let mut keep = vec![true; n_full];
+    let mut excluded = vec![false; n_full];
     for i in 0..n_full {
+        if in_subset.as_ref().is_some_and(|s| !s[i]) {
+            keep[i] = false;
+            excluded[i] = true;
+            continue;
+        }
         let mut missing = y_all[i].is_nan()
             || x_cols.iter().any(|c| c[i].is_nan())
             || fe_all.iter().any(|d| d.codes[i] == MISSING_CODE)
@@ -421,9 +478,12 @@ pub fn build(frame: &Frame, formula: &Formula, spec: &DesignSpec) -> Result<Desi
     }
     let status: Vec<RowStatus> = keep
         .iter()
-        .map(|&k| {
+        .zip(&excluded)
+        .map(|(&k, &e)| {
             if k {
                 RowStatus::Used
+            } else if e {
+                RowStatus::Excluded
             } else {
                 RowStatus::Missing
             }
@@ -431,7 +491,7 @@ pub fn build(frame: &Frame, formula: &Formula, spec: &DesignSpec) -> Result<Desi
         .collect();
     let rows: Vec<usize> = (0..n_full).filter(|&i| keep[i]).collect();
     let n = rows.len();
-    let y = subset_vec(y_all, &keep);
+    let y = subset_vec(&y_all, &keep);
     let mut x = Vec::with_capacity(n * (x_cols.len() + 1));
     if formula.intercept {
         x.extend(std::iter::repeat_n(1.0, n));

@@ -259,7 +259,7 @@ impl Error {
     }
 
     /// A formula error underlining `len` bytes of `formula` from `start`.
-    pub(crate) fn formula(
+    pub fn formula(
         formula: &str,
         start: usize,
         len: usize,

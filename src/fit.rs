@@ -4,14 +4,16 @@ use crate::data::Frame;
 use crate::design::{self, Design, DesignSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fixed_effects::FeDim;
+use crate::formula::subset::Subset;
 use crate::formula::Formula;
 use crate::sample::{RowStatus, SampleReport};
 use crate::separation::{self, Separation};
+use crate::terms::PanelSpec;
 use crate::vcov::{Inference, SmallSample, VcovSpec};
 use serde::Serialize;
 
 /// The estimator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Estimator {
     /// Poisson pseudo-maximum likelihood (Santos Silva & Tenreyro 2006).
@@ -133,6 +135,12 @@ pub struct FitOptions {
     pub vcov: VcovSpec,
     /// The small-sample corrections of [`Fit::summary`] (default fixest's).
     pub ssc: SmallSample,
+    /// The panel that leads, lags and differences in the formula follow
+    /// (fixest's `panel.id`; the CLI's `--panel UNIT,TIME`).
+    pub panel: Option<PanelSpec>,
+    /// A sample restriction (fixest's `subset`; the CLI's `--subset`): rows
+    /// outside it are excluded, and counted.
+    pub subset: Option<Subset>,
 }
 
 impl Default for FitOptions {
@@ -149,6 +157,8 @@ impl Default for FitOptions {
             offset: None,
             vcov: VcovSpec::Iid,
             ssc: SmallSample::fixest(),
+            panel: None,
+            subset: None,
         }
     }
 }
@@ -187,6 +197,22 @@ setters! {
     vcov: VcovSpec,
     /// Sets [`FitOptions::ssc`].
     ssc: SmallSample,
+}
+
+impl FitOptions {
+    /// Sets [`FitOptions::panel`].
+    #[must_use]
+    pub fn panel(mut self, panel: PanelSpec) -> Self {
+        self.panel = Some(panel);
+        self
+    }
+
+    /// Sets [`FitOptions::subset`].
+    #[must_use]
+    pub fn subset(mut self, subset: Subset) -> Self {
+        self.subset = Some(subset);
+        self
+    }
 }
 
 impl FitOptions {
@@ -290,6 +316,10 @@ pub(crate) struct Core {
     pub n: usize,
     /// Input-frame row of each observation.
     pub rows: Vec<usize>,
+    /// The outcome, in the data's units (for the fit statistics).
+    pub y: Vec<f64>,
+    /// Prior weights, if any.
+    pub prior_weights: Option<Vec<f64>>,
     /// Raw regressors (column-major; kept columns only).
     pub x: Vec<f64>,
     /// Demeaned regressors with the final weights (column-major).
@@ -371,6 +401,8 @@ impl Fit {
             core: Core {
                 n: d.y.len(),
                 rows: d.rows,
+                y: d.y,
+                prior_weights: d.weights,
                 x: d.x,
                 x_tilde: e.x_tilde,
                 w: e.w,
@@ -547,6 +579,8 @@ pub fn fit(
         weights: options.weights.clone(),
         offset: options.offset.clone(),
         clusters: options.vcov.clusters().to_vec(),
+        panel: options.panel.clone(),
+        subset: options.subset.clone(),
     };
     let d = design::build(frame, formula, &spec)?;
     fit_design(d, formula, estimator, options)

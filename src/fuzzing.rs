@@ -4,9 +4,9 @@
 //!
 //! Not part of the stable API.
 
-use crate::counterfactual::Scenario;
 use crate::data::{ColumnKind, ColumnRequest, CsvOptions, Frame};
 use crate::formula::Formula;
+use crate::simulate::Scenario;
 
 /// Formula text → [`Formula`]; on success, its columns, its display form
 /// (which must parse again) and a check against a small header.

@@ -32,6 +32,7 @@ pub use formula::{FixedEffect, Formula, Term};
 
 pub mod design;
 pub mod fit;
+pub mod fitstat;
 pub mod fixed_effects;
 
 mod linalg;
@@ -44,12 +45,16 @@ mod scaling;
 mod separation;
 pub mod simulate;
 pub mod synthetic;
+pub mod terms;
 mod validate;
 pub mod vcov;
 
 pub use fit::{fit, Estimator, Fit, FitInfo, FitOptions, FixefRm, Scores, Termination};
+pub use fitstat::FitStats;
 pub use sample::{Dropped, RowStatus, SampleReport};
-pub use vcov::{CoefRow, FixefK, Inference, SmallSample, VcovSpec};
+pub use vcov::{
+    CoefRow, FixefK, Inference, Lincom, LinearCombination, SmallSample, VcovSpec, WaldTest,
+};
 
 /// The README's code examples, compiled as doctests.
 #[cfg(doctest)]

@@ -385,7 +385,9 @@ pub(crate) fn estimate(
     let beta_out = xs.beta(beta.as_slice());
     xs.x_tilde(&mut x_tilde, n);
     xs.undo(&mut d.x, n);
-    // `d.y` stays on the scaled units: the fit keeps no copy of it.
+    // The outcome back in its units too (the fit keeps it for the fit
+    // statistics: log-likelihood, null deviance).
+    d.y.iter_mut().for_each(|y| *y *= y_scale);
     let info = FitInfo {
         iterations,
         deviance: dev * y_scale,

@@ -9,6 +9,7 @@ use serde::Serialize;
 /// What happened to one input row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum RowStatus {
     /// The row entered the estimation.
     Used,
@@ -20,6 +21,8 @@ pub enum RowStatus {
     /// MLE): by a fixed-effect level with an all-zero outcome or by the ReLU
     /// test of Correia, Guimarães & Zylkin (2019).
     Separated,
+    /// Outside the sample restriction (`--subset`).
+    Excluded,
 }
 
 impl RowStatus {
@@ -30,6 +33,7 @@ impl RowStatus {
             RowStatus::Missing => "missing",
             RowStatus::Singleton => "singleton",
             RowStatus::Separated => "separated",
+            RowStatus::Excluded => "excluded",
         }
     }
 }
@@ -47,6 +51,13 @@ pub struct Dropped {
     pub separated_fe: usize,
     /// Of `separated`: rows found by the ReLU method.
     pub separated_relu: usize,
+    /// Rows outside the sample restriction (`--subset`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub excluded: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The sample an estimation used.
@@ -78,6 +89,7 @@ impl SampleReport {
                 RowStatus::Missing => d.missing += 1,
                 RowStatus::Singleton => d.singletons += 1,
                 RowStatus::Separated => d.separated += 1,
+                RowStatus::Excluded => d.excluded += 1,
             }
         }
         SampleReport {

@@ -145,3 +145,40 @@ fn trade_without_borders_fixture_is_the_books_2006_cross_section() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs ../shared/data"]
+fn rta_lag_fixture_carries_the_books_lag_columns() {
+    let (raw, fx) = agtpa_and_fixture("inference/ch1_rta_lags.csv.gz");
+    let (_, app3) = agtpa_and_fixture("agtpa/ch1_app3.csv.gz");
+    let cols = ["trade", "rta", "rta_lag4", "rta_lag8", "rta_lag12"];
+    let ry = raw.numeric("year").unwrap();
+    let mut expected: HashMap<(String, String, i64), Vec<f64>> = HashMap::new();
+    for (i, y) in ry.iter().enumerate() {
+        let key = (
+            text(&raw, "exporter", i),
+            text(&raw, "importer", i),
+            *y as i64,
+        );
+        let values = cols.iter().map(|c| raw.numeric(c).unwrap()[i]).collect();
+        expected.insert(key, values);
+    }
+    // The rows of ch1_app3.csv.gz, in its order.
+    assert_eq!(fx.nrows(), app3.nrows());
+    let fy = fx.numeric("year").unwrap();
+    for (i, y) in fy.iter().enumerate() {
+        let key = (
+            text(&fx, "exporter", i),
+            text(&fx, "importer", i),
+            *y as i64,
+        );
+        assert_eq!(key.0, text(&app3, "exporter", i));
+        assert_eq!(key.1, text(&app3, "importer", i));
+        assert_eq!(text(&fx, "pair_sym", i), text(&app3, "pair_sym", i));
+        let want = &expected[&key];
+        for (c, w) in cols.iter().zip(want) {
+            let v = fx.numeric(c).unwrap()[i];
+            assert!((v - w).abs() <= 1e-9 * w.abs(), "{key:?}: {c}");
+        }
+    }
+}

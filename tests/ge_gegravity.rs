@@ -60,7 +60,7 @@ fn agrees_with_gegravity() {
         tol: 1e-13,
         ..GeParams::default()
     };
-    let out = simulate(&world, &phi1, &params).unwrap();
+    let out = solve_counterfactual(&world, &phi1, &params).unwrap();
     let inv = 1.0 / (1.0 - sigma);
     let y = &world.output;
     let e = &world.expenditure;
@@ -139,7 +139,7 @@ fn agrees_with_gegravity() {
     assert!(worst_full_gap < 0.1, "{worst_full_gap}");
 
     // (d) the reported numbers in gegravity's mode
-    let first = simulate(
+    let first = solve_counterfactual(
         &world,
         &phi1,
         &GeParams {

@@ -2,6 +2,7 @@
 //! welfare, reference invariance, thread invariance, scenario parsing.
 
 use gravity_model::counterfactual::*;
+use gravity_model::simulate::{Domestic, Scenario, Shock};
 use gravity_model::Error;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -51,7 +52,7 @@ fn tight() -> GeParams {
 #[test]
 fn zero_shock_changes_nothing() {
     let w = random_world(9, 1, 6.0, 0);
-    let out = simulate(&w, &w.phi, &tight()).unwrap();
+    let out = solve_counterfactual(&w, &w.phi, &tight()).unwrap();
     for c in &out.countries {
         for v in [
             c.exports_change_conditional_pct,
@@ -94,7 +95,7 @@ fn baseline_adds_up() {
 fn acr_welfare_matches_real_gdp() {
     let w = random_world(11, 3, 7.0, 0);
     let phi_cf = fta(&w, &[1, 2, 5], 1.8);
-    let out = simulate(&w, &phi_cf, &tight()).unwrap();
+    let out = solve_counterfactual(&w, &phi_cf, &tight()).unwrap();
     let n = w.n();
     let x0: Vec<f64> = out.pairs.iter().map(|p| p.baseline).collect();
     let x1: Vec<f64> = out.pairs.iter().map(|p| p.full).collect();
@@ -117,8 +118,8 @@ fn real_outcomes_invariant_to_reference() {
     let mut w5 = w0.clone();
     w5.reference = 5;
     let phi_cf = fta(&w0, &[0, 3, 4], 2.0);
-    let a = simulate(&w0, &phi_cf, &tight()).unwrap();
-    let b = simulate(&w5, &phi_cf, &tight()).unwrap();
+    let a = solve_counterfactual(&w0, &phi_cf, &tight()).unwrap();
+    let b = solve_counterfactual(&w5, &phi_cf, &tight()).unwrap();
     for (ca, cb) in a.countries.iter().zip(&b.countries) {
         assert!((ca.real_gdp_change_pct - cb.real_gdp_change_pct).abs() < 1e-9);
         // nominal full-GE exports scale with the numeraire: only their ratio
@@ -181,7 +182,7 @@ fn draws_are_thread_invariant() {
     .unwrap();
     let eval = |_: usize, b: &[f64]| -> gravity_model::Result<Vec<f64>> {
         let phi_cf = shift_phi(&w.phi, w.n(), &pairs, b[0])?;
-        let out = simulate(&w, &phi_cf, &GeParams::default())?;
+        let out = solve_counterfactual(&w, &phi_cf, &GeParams::default())?;
         Ok(out
             .countries
             .iter()
@@ -206,7 +207,7 @@ fn draws_are_thread_invariant() {
     };
     assert_eq!(bits(&one), bits(&two));
     let member: Vec<f64> = one.results.iter().map(|v| v.as_ref().unwrap()[1]).collect();
-    let (lo, hi) = percentile_interval(&member).unwrap();
+    let Interval { low: lo, high: hi } = percentile_interval(&member).unwrap();
     assert!(lo < hi);
 }
 
@@ -330,7 +331,7 @@ fn large_world_large_shock_converges() {
     let w = random_world(60, 9, 9.0, 7);
     let members: Vec<usize> = (0..60).step_by(3).collect();
     let phi_cf = fta(&w, &members, 8.0);
-    let out = simulate(&w, &phi_cf, &GeParams::default()).unwrap();
+    let out = solve_counterfactual(&w, &phi_cf, &GeParams::default()).unwrap();
     for info in out.infos() {
         assert!(info.converged && info.residual <= 1e-12, "{info:?}");
     }

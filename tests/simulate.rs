@@ -1,8 +1,10 @@
 //! The counterfactual pipeline on the Advanced Guide's data (Chapter 2,
 //! Application 2: dissolving NAFTA in 1994).
 
-use gravity_model::counterfactual::Scenario;
-use gravity_model::simulate::{conditional_by_ppml, ge_data, simulate, Domestic, PanelKeys};
+use gravity_model::counterfactual::FullGe;
+use gravity_model::simulate::{
+    conditional_by_ppml, ge_data, run, Domestic, ImputedKind, PanelKeys, Scenario, Uncertainty,
+};
 use gravity_model::{fit, CsvOptions, Estimator, FitOptions, Formula, Frame};
 use std::path::PathBuf;
 
@@ -12,13 +14,17 @@ fn root() -> PathBuf {
 
 fn nafta(draws: usize) -> Scenario {
     let mut s = Scenario::from_toml_path(root().join("examples/agtpa_nafta.toml")).unwrap();
-    s.draws = draws;
+    s.uncertainty = if draws == 0 {
+        Uncertainty::None
+    } else {
+        Uncertainty::CoefficientDraws { draws, seed: 1 }
+    };
     s
 }
 
 #[test]
 fn nafta_dissolution_hurts_its_members_and_helps_outsiders() {
-    let cf = simulate(&nafta(50)).unwrap();
+    let cf = run(&nafta(50)).unwrap();
     assert!(cf.residual <= 1e-12, "full-GE residual {}", cf.residual);
     assert_eq!(cf.baseline_nobs, 28_482);
     assert_eq!(cf.countries.len(), 69);
@@ -26,16 +32,16 @@ fn nafta_dissolution_hurts_its_members_and_helps_outsiders() {
     assert_eq!(
         cf.imputed
             .iter()
-            .filter(|i| i.kind == "pair_effect")
+            .filter(|i| i.kind == ImputedKind::PairEffect)
             .count(),
         14
     );
     for c in &cf.countries {
         let member = ["CAN", "MEX", "USA"].contains(&c.country.as_str());
-        assert_eq!(c.real_gdp_change_pct < 0.0, member, "{}", c.country);
+        assert_eq!(c.changes.real_gdp_change_pct < 0.0, member, "{}", c.country);
         let iv = c.intervals.as_ref().unwrap();
-        assert!(iv.real_gdp_change_pct_ci_low <= c.real_gdp_change_pct + 1e-9);
-        assert!(iv.real_gdp_change_pct_ci_high >= c.real_gdp_change_pct - 1e-9);
+        assert!(iv.real_gdp_change_pct.low <= c.changes.real_gdp_change_pct + 1e-9);
+        assert!(iv.real_gdp_change_pct.high >= c.changes.real_gdp_change_pct - 1e-9);
     }
     assert_eq!(cf.draws_failed, 0);
 }
@@ -45,16 +51,16 @@ fn a_shock_that_changes_nothing_changes_nothing() {
     // Setting rta to 0 where it already is 0 (DEU–JPN had no agreement).
     let mut s = nafta(0);
     s.shocks[0].between = Some(vec!["DEU".into(), "JPN".into()].into());
-    let cf = simulate(&s).unwrap();
+    let cf = run(&s).unwrap();
     for c in &cf.countries {
         for v in [
-            c.exports_change_partial_pct,
-            c.exports_change_conditional_pct,
-            c.exports_change_full_pct,
-            c.factory_price_change_pct,
-            c.inward_mr_change_pct,
-            c.outward_mr_change_pct,
-            c.real_gdp_change_pct,
+            c.changes.exports_change_partial_pct,
+            c.changes.exports_change_conditional_pct,
+            c.changes.exports_change_full_pct,
+            c.changes.factory_price_change_pct,
+            c.changes.inward_mr_change_pct,
+            c.changes.outward_mr_change_pct,
+            c.changes.real_gdp_change_pct,
         ] {
             assert!(v.abs() < 1e-10, "{}: {v}", c.country);
         }
@@ -100,7 +106,7 @@ fn conditional_ge_agrees_with_the_geppml_route() {
     // importer fixed effects and the counterfactual costs as an offset gives
     // the conditional counterfactual flows.
     let s = nafta(0);
-    let cf = simulate(&s).unwrap();
+    let cf = run(&s).unwrap();
     let n = cf.countries.len();
     let countries: Vec<String> = cf.countries.iter().map(|c| c.country.clone()).collect();
     let baseline: Vec<f64> = cf.pairs.iter().map(|p| p.baseline).collect();
@@ -137,7 +143,7 @@ fn draws_do_not_depend_on_the_number_of_threads() {
             .num_threads(t)
             .build()
             .unwrap()
-            .install(|| simulate(&nafta(16)).unwrap())
+            .install(|| run(&nafta(16)).unwrap())
     };
     let (a, b) = (run(1), run(2));
     for (x, y) in a.countries.iter().zip(&b.countries) {
@@ -149,15 +155,15 @@ fn draws_do_not_depend_on_the_number_of_threads() {
 fn scenario_errors_name_the_key() {
     let mut s = nafta(0);
     s.reference = "XXX".into();
-    let e = simulate(&s).unwrap_err().to_string();
+    let e = run(&s).unwrap_err().to_string();
     assert!(e.contains("reference") && e.contains("XXX"), "{e}");
     let mut s = nafta(0);
     s.shocks[0].variable = "fta".into();
-    let e = simulate(&s).unwrap_err().to_string();
+    let e = run(&s).unwrap_err().to_string();
     assert!(e.contains("shock[0].variable"), "{e}");
     let mut s = nafta(0);
     s.year = Some(2005);
-    let e = simulate(&s).unwrap_err().to_string();
+    let e = run(&s).unwrap_err().to_string();
     assert!(e.contains("year"), "{e}");
     let e = Scenario::from_toml_str(
         "data = \"p.csv\"\nformula = \"y ~ x\"\nsigma = 5\nreference = \"A\"\n\
@@ -170,27 +176,27 @@ fn scenario_errors_name_the_key() {
 
 #[test]
 fn first_step_mode_keeps_the_conditional_ge_and_says_so() {
-    let clearing = simulate(&nafta(0)).unwrap();
+    let clearing = run(&nafta(0)).unwrap();
     let mut s = nafta(0);
-    s.full_ge = Some("first_step".into());
-    let step = simulate(&s).unwrap();
+    s.full_ge = FullGe::FirstStep;
+    let step = run(&s).unwrap();
     assert!(step.notes.iter().any(|n| n.contains("first_step")));
     assert!(!clearing.notes.iter().any(|n| n.contains("first_step")));
     for (a, b) in clearing.countries.iter().zip(&step.countries) {
         assert_eq!(
-            a.exports_change_conditional_pct,
-            b.exports_change_conditional_pct
+            a.changes.exports_change_conditional_pct,
+            b.changes.exports_change_conditional_pct
         );
         // First order the same: the first step stops short of the fixed point
         // by a second-order gap (at most 0.06 pp here, on changes up to 3.7%;
         // the same 0.1 pp bound as against gegravity in tests/ge_gegravity.rs).
         assert!(
-            (a.real_gdp_change_pct - b.real_gdp_change_pct).abs() <= 0.1
-                && a.real_gdp_change_pct.signum() == b.real_gdp_change_pct.signum(),
+            (a.changes.real_gdp_change_pct - b.changes.real_gdp_change_pct).abs() <= 0.1
+                && a.changes.real_gdp_change_pct.signum() == b.changes.real_gdp_change_pct.signum(),
             "{}: {} vs {}",
             a.country,
-            a.real_gdp_change_pct,
-            b.real_gdp_change_pct
+            a.changes.real_gdp_change_pct,
+            b.changes.real_gdp_change_pct
         );
     }
 }
@@ -198,24 +204,24 @@ fn first_step_mode_keeps_the_conditional_ge_and_says_so() {
 #[test]
 fn pair_cluster_bootstrap_of_the_whole_pipeline() {
     let mut s = nafta(6);
-    s.uncertainty = Some("pairs".into());
-    let a = simulate(&s).unwrap();
+    s.uncertainty = Uncertainty::PairBootstrap { draws: 6, seed: 1 };
+    let a = run(&s).unwrap();
     assert_eq!(a.draws, 6);
     assert!(a.draws_failed < 6);
     for c in &a.countries {
         let iv = c.intervals.as_ref().expect("bootstrap intervals");
-        assert!(iv.real_gdp_change_pct_ci_low <= iv.real_gdp_change_pct_ci_high);
+        assert!(iv.real_gdp_change_pct.low <= iv.real_gdp_change_pct.high);
     }
     // The NAFTA members lose in every replicate.
     for m in ["CAN", "MEX", "USA"] {
         let c = a.countries.iter().find(|c| c.country == m).unwrap();
         assert!(
-            c.intervals.as_ref().unwrap().real_gdp_change_pct_ci_high < 0.0,
+            c.intervals.as_ref().unwrap().real_gdp_change_pct.high < 0.0,
             "{m}"
         );
     }
     // Seeded: the same draws again.
-    let b = simulate(&s).unwrap();
+    let b = run(&s).unwrap();
     assert_eq!(a.countries, b.countries);
     // With the shock's coefficient fixed by the scenario, a draw changes the
     // GE only through the baseline costs it rebuilds: the pair effects of
@@ -228,7 +234,7 @@ fn pair_cluster_bootstrap_of_the_whole_pipeline() {
     // more, relatively, with the baseline costs: checked for the members.
     let mut fixed = s.clone();
     fixed.shocks[0].coefficient = Some(a.coefficients[0].estimate);
-    let f = simulate(&fixed).unwrap();
+    let f = run(&fixed).unwrap();
     assert_eq!(f.draws_failed, 0);
     for c in f
         .countries
@@ -236,20 +242,21 @@ fn pair_cluster_bootstrap_of_the_whole_pipeline() {
         .filter(|c| ["CAN", "MEX", "USA"].contains(&c.country.as_str()))
     {
         let iv = c.intervals.as_ref().unwrap();
-        for v in [
-            iv.real_gdp_change_pct_ci_low,
-            iv.real_gdp_change_pct_ci_high,
-        ] {
+        for v in [iv.real_gdp_change_pct.low, iv.real_gdp_change_pct.high] {
             assert!(
-                (v - c.real_gdp_change_pct).abs() <= 0.1 * c.real_gdp_change_pct.abs() + 1e-3,
+                (v - c.changes.real_gdp_change_pct).abs()
+                    <= 0.1 * c.changes.real_gdp_change_pct.abs() + 1e-3,
                 "{}: {v} vs {}",
                 c.country,
-                c.real_gdp_change_pct
+                c.changes.real_gdp_change_pct
             );
         }
     }
-    s.uncertainty = Some("jackknife".into());
-    let e = simulate(&s).unwrap_err().to_string();
+    // An unknown method is refused when the scenario is read, naming the key.
+    let text = std::fs::read_to_string(root().join("examples/agtpa_nafta.toml"))
+        .unwrap()
+        .replace("draws = 200", "draws = 6\nuncertainty = \"jackknife\"");
+    let e = Scenario::from_toml_str(&text).unwrap_err().to_string();
     assert!(e.contains("uncertainty"), "{e}");
 }
 
@@ -294,8 +301,8 @@ fn pair_bootstrap_agrees_with_clustered_inference_on_a_synthetic_panel() {
         formula.text, ex.levels[0], ex.levels[1], ex.levels[2], ex.levels[3]
     );
     let s = Scenario::from_toml_str(&text).unwrap();
-    let cf = gravity_model::simulate::simulate_with_fit(&s, &frame, &baseline, &inference, &|| {})
-        .unwrap();
+    let cf =
+        gravity_model::simulate::run_with_fit(&s, &frame, &baseline, &inference, &|| {}).unwrap();
     assert_eq!(cf.draws_failed, 0);
     let c = &cf.coefficients[0];
     let (mean, sd) = (c.draws_mean.unwrap(), c.draws_std_error.unwrap());
@@ -313,13 +320,13 @@ fn pair_bootstrap_agrees_with_clustered_inference_on_a_synthetic_panel() {
     for c in &cf.countries {
         let iv = c.intervals.as_ref().unwrap();
         assert!(
-            iv.real_gdp_change_pct_ci_low <= c.real_gdp_change_pct
-                && c.real_gdp_change_pct <= iv.real_gdp_change_pct_ci_high,
+            iv.real_gdp_change_pct.low <= c.changes.real_gdp_change_pct
+                && c.changes.real_gdp_change_pct <= iv.real_gdp_change_pct.high,
             "{}: {} not in [{}, {}]",
             c.country,
-            c.real_gdp_change_pct,
-            iv.real_gdp_change_pct_ci_low,
-            iv.real_gdp_change_pct_ci_high
+            c.changes.real_gdp_change_pct,
+            iv.real_gdp_change_pct.low,
+            iv.real_gdp_change_pct.high
         );
     }
 }

@@ -19,7 +19,7 @@ bash tools/setup_venv.sh
 PY="$VENV/bin/python"
 # single-threaded BLAS keeps runs reproducible and polite on a shared 2-core machine
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAYON_NUM_THREADS=1
-for s in parity statsmodels_small agtpa agtpa_ch2 separation weights; do
+for s in parity statsmodels_small agtpa agtpa_ch2 separation weights formula inference; do
   echo "== tools/fixtures/$s.py" >&2
   "$PY" "tools/fixtures/$s.py"
 done

@@ -44,12 +44,17 @@ pub enum FullGe {
 
 impl std::str::FromStr for FullGe {
     type Err = Error;
+    /// Reads `market_clearing` or `first_step`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidOption`] for any other word.
     fn from_str(s: &str) -> Result<FullGe> {
         match s {
             "market_clearing" => Ok(FullGe::MarketClearing),
             "first_step" => Ok(FullGe::FirstStep),
-            other => Err(Error::scenario(
-                "full_ge",
+            other => Err(Error::model(
+                ErrorKind::InvalidOption,
                 format!("expected market_clearing or first_step, found '{other}'"),
             )),
         }
@@ -164,6 +169,13 @@ impl Resistances {
 /// assert!((mr.inward_pow[0] - 1.0).abs() < 1e-12);
 /// # Ok::<(), gravity_model::Error>(())
 /// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidWorld`] for an inconsistent world,
+/// [`ErrorKind::InvalidOption`] for invalid [`GeParams`],
+/// [`Error::NoConvergence`] if the iteration limit is reached first and
+/// [`ErrorKind::Diverged`] if the iteration overflows.
 pub fn solve_baseline(world: &World, params: &GeParams) -> Result<Resistances> {
     world.validate()?;
     solve_mr(

@@ -34,6 +34,16 @@ pub struct FullEquilibrium {
 /// `E'_j ∝ φ_j Y'_j` with `φ_j = E_j/Y_j`, scaled by one common factor so
 /// that world expenditure equals world output (without it market clearing
 /// has no solution when `φ ≠ 1`). With balanced trade the factor is 1.
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidWorld`](crate::ErrorKind::InvalidWorld) for an
+/// inconsistent world or cost matrix,
+/// [`ErrorKind::InvalidOption`](crate::ErrorKind::InvalidOption) for invalid
+/// [`GeParams`], [`Error::NoConvergence`](crate::Error::NoConvergence) if the
+/// iteration limit is reached first and
+/// [`ErrorKind::Diverged`](crate::ErrorKind::Diverged) if the iteration
+/// overflows.
 pub fn solve_full(
     world: &World,
     baseline: &Resistances,

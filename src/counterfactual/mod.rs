@@ -11,11 +11,16 @@
 //! * [`solve_full`]: full endowment GE, factory-gate prices adjust until
 //!   markets clear; [`first_step`]: the first pass of that loop, which is
 //!   what gegravity 0.3 reports ([`FullGe`] chooses).
-//! * [`simulate`]: all three plus per-country [`CountryOutcome`] and
+//! * [`solve_counterfactual`]: all three plus per-country [`CountryOutcome`] and
 //!   per-pair [`PairOutcome`] changes, and the partial-equilibrium effect.
-//! * [`Scenario`] / [`Shock`]: the scenario file.
-//! * [`draw_coefficients`], [`run_draws`], [`percentile_interval`]: Monte
-//!   Carlo uncertainty.
+//! * [`shift_phi`]: counterfactual costs for a change in log trade costs.
+//! * [`draw_coefficients`], [`run_draws`] / [`run_indexed`],
+//!   [`percentile_interval`] (an [`Interval`]), [`quantile`]: Monte Carlo
+//!   uncertainty, the one set of these helpers (the scenario pipeline in
+//!   [`crate::simulate`] uses them).
+//!
+//! This module is the pure solver: it knows nothing of files, panels or
+//! scenarios (those are [`crate::simulate`]'s).
 //!
 //! # Equations
 //!
@@ -55,14 +60,16 @@ mod baseline;
 mod conditional;
 mod full;
 mod outcome;
-mod scenario;
 mod uncertainty;
 mod world;
 
 pub use baseline::{solve_baseline, FullGe, GeInfo, GeParams, Resistances};
 pub use conditional::solve_conditional;
 pub use full::{first_step, solve_full, FullEquilibrium};
-pub use outcome::{simulate, CountryOutcome, GeOutcome, PairOutcome};
-pub use scenario::{shift_phi, Countries, Domestic, Scenario, Shock};
-pub use uncertainty::{draw_coefficients, percentile_interval, quantile, run_draws, DrawResults};
-pub use world::World;
+pub use outcome::{solve_counterfactual, CountryOutcome, GeOutcome, PairOutcome};
+pub use uncertainty::{
+    draw_coefficients, percentile_interval, quantile, run_draws, run_indexed, DrawResults, Interval,
+};
+pub(crate) use uncertainty::{stream, BOOTSTRAP_SALT};
+pub(crate) use world::shift_phi_in_place;
+pub use world::{shift_phi, World};

@@ -84,7 +84,7 @@ fn exports(x: &[f64], n: usize, i: usize) -> f64 {
 /// step.
 ///
 /// ```
-/// use gravity_model::counterfactual::{simulate, GeParams, World};
+/// use gravity_model::counterfactual::{solve_counterfactual, GeParams, World};
 /// let names: Vec<String> = ["A", "B", "C"].iter().map(|s| s.to_string()).collect();
 /// let trade = [50.0, 5.0, 3.0, 4.0, 40.0, 2.0, 3.0, 2.0, 30.0];
 /// let phi = vec![1.0, 0.1, 0.05, 0.1, 1.0, 0.04, 0.05, 0.04, 1.0];
@@ -93,12 +93,20 @@ fn exports(x: &[f64], n: usize, i: usize) -> f64 {
 /// let mut phi_cf = phi;
 /// phi_cf[1] *= 1.5;
 /// phi_cf[3] *= 1.5;
-/// let out = simulate(&world, &phi_cf, &GeParams::default())?;
+/// let out = solve_counterfactual(&world, &phi_cf, &GeParams::default())?;
 /// assert!(out.countries[0].real_gdp_change_pct > 0.0);
 /// assert!(out.countries[2].real_gdp_change_pct < 0.0);
 /// # Ok::<(), gravity_model::Error>(())
 /// ```
-pub fn simulate(world: &World, phi_cf: &[f64], params: &GeParams) -> Result<GeOutcome> {
+///
+/// The one GE solve of a given world and given counterfactual costs; the
+/// scenario pipeline ([`crate::simulate::run`]) builds both from a panel
+/// and calls this.
+///
+/// # Errors
+///
+/// As [`solve_baseline`], [`solve_conditional`] and [`solve_full`].
+pub fn solve_counterfactual(world: &World, phi_cf: &[f64], params: &GeParams) -> Result<GeOutcome> {
     let baseline = solve_baseline(world, params)?;
     let conditional = solve_conditional(world, phi_cf, params)?;
     let full = match params.full_ge {

@@ -1,5 +1,7 @@
 //! Monte Carlo uncertainty: coefficient draws, parallel evaluation and
-//! percentile intervals, identical on any number of threads.
+//! percentile intervals, identical on any number of threads. The one set of
+//! these helpers: the scenario pipeline (`crate::simulate`) draws, runs and
+//! summarises its draws with them.
 
 use crate::error::{Error, ErrorKind, Result};
 use nalgebra::DMatrix;
@@ -7,14 +9,56 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
+use serde::Serialize;
+
+/// A 95% interval: the 2.5% and 97.5% percentiles over the draws.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Interval {
+    /// Lower end (2.5% percentile).
+    pub low: f64,
+    /// Upper end (97.5% percentile).
+    pub high: f64,
+}
+
+/// The random stream of draw `draw` of a run seeded with `seed`: one stream
+/// per draw, so that draw `d` is the same whatever the number of draws and
+/// however the draws are spread over threads. `salt` keeps the streams of
+/// different uses of one seed apart (coefficient draws, bootstrap
+/// resampling).
+pub(crate) fn stream(seed: u64, salt: u64, draw: usize) -> StdRng {
+    StdRng::seed_from_u64(seed.wrapping_mul(salt).wrapping_add(draw as u64))
+}
+
+/// The salt of the coefficient draws' streams ([`draw_coefficients`]).
+const COEFFICIENT_SALT: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The salt of the pair bootstrap's resampling streams.
+pub(crate) const BOOTSTRAP_SALT: u64 = 0xD1B5_4A32_D192_ED03;
 
 /// Draws `n` coefficient vectors from `N(beta, vcov)`: `beta + L z` with
-/// `L Lᵀ = vcov` (Cholesky) and `z` standard normal from a `StdRng` seeded
-/// with `seed`. Draws are generated sequentially, so the result depends
-/// only on the inputs and the seed.
+/// `L Lᵀ = vcov` (Cholesky) and `z` standard normal. Draw `d` takes its `z`
+/// from its own `StdRng`, seeded from `seed` and `d`, so the result depends
+/// only on the inputs and the seed, and the first draws are the same
+/// whatever `n`.
 ///
 /// A positive semi-definite `vcov` with exact zeros on the diagonal (a
 /// coefficient held fixed) is handled by drawing only the free block.
+///
+/// ```
+/// use gravity_model::counterfactual::draw_coefficients;
+/// let vcov = nalgebra::DMatrix::from_row_slice(2, 2, &[0.04, 0.01, 0.01, 0.09]);
+/// let d = draw_coefficients(&[1.0, -2.0], &vcov, 100, 7)?;
+/// assert_eq!(d.len(), 100);
+/// assert_eq!(d[..10], draw_coefficients(&[1.0, -2.0], &vcov, 10, 7)?[..]);
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidOption`] if `vcov` is not `k×k` for `k`
+/// coefficients, [`ErrorKind::NonFinite`] for a non-finite input, and
+/// [`ErrorKind::NotPositiveDefinite`] if the free block of `vcov` is not
+/// positive definite.
 pub fn draw_coefficients(
     beta: &[f64],
     vcov: &DMatrix<f64>,
@@ -49,10 +93,10 @@ pub fn draw_coefficients(
             )
         })?
         .l();
-    let mut rng = StdRng::seed_from_u64(seed);
     let mut z = vec![0.0; m];
     let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
+    for d in 0..n {
+        let mut rng = stream(seed, COEFFICIENT_SALT, d);
         for v in z.iter_mut() {
             *v = StandardNormal.sample(&mut rng);
         }
@@ -83,11 +127,19 @@ where
     T: Send,
     F: Fn(usize, &[f64]) -> Result<T> + Sync,
 {
-    let results: Vec<Option<T>> = draws
-        .par_iter()
-        .enumerate()
-        .map(|(k, d)| f(k, d).ok())
-        .collect();
+    run_indexed(draws.len(), |k| f(k, &draws[k]))
+}
+
+/// Runs `f(index)` for every index in `0..n` in parallel on the current
+/// rayon pool and collects results in index order: [`run_draws`] for draws
+/// that are made inside `f` (such as a bootstrap's resampling from
+/// per-draw seeds). `f` must itself be deterministic.
+pub fn run_indexed<T, F>(n: usize, f: F) -> DrawResults<T>
+where
+    T: Send,
+    F: Fn(usize) -> Result<T> + Sync,
+{
+    let results: Vec<Option<T>> = (0..n).into_par_iter().map(|k| f(k).ok()).collect();
     let failures = results.iter().filter(|r| r.is_none()).count();
     DrawResults { results, failures }
 }
@@ -96,7 +148,17 @@ where
 /// between order statistics (Hyndman & Fan 1996 type 7, the default of R's
 /// `quantile` and NumPy's `percentile`): with sorted `x` and
 /// `h = (n − 1) q`, the result is `x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋])`.
-/// Non-finite values are an error.
+///
+/// ```
+/// use gravity_model::counterfactual::quantile;
+/// assert_eq!(quantile(&[3.0, 1.0, 2.0, 4.0], 0.5)?, 2.5);
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidOption`] for no values or `q` outside `[0, 1]`;
+/// [`ErrorKind::NonFinite`] if a value is NaN or infinite.
 pub fn quantile(values: &[f64], q: f64) -> Result<f64> {
     if values.is_empty() {
         return Err(Error::model(
@@ -124,7 +186,14 @@ pub fn quantile(values: &[f64], q: f64) -> Result<f64> {
     Ok(x[lo] + (h - lo as f64) * (x[hi] - x[lo]))
 }
 
-/// The 95% percentile interval `(q_0.025, q_0.975)` by [`quantile`].
-pub fn percentile_interval(values: &[f64]) -> Result<(f64, f64)> {
-    Ok((quantile(values, 0.025)?, quantile(values, 0.975)?))
+/// The 95% percentile interval `[q_0.025, q_0.975]` by [`quantile`].
+///
+/// # Errors
+///
+/// As [`quantile`].
+pub fn percentile_interval(values: &[f64]) -> Result<Interval> {
+    Ok(Interval {
+        low: quantile(values, 0.025)?,
+        high: quantile(values, 0.975)?,
+    })
 }

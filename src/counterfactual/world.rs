@@ -29,6 +29,11 @@ impl World {
     /// Builds a world from a row-major baseline trade matrix
     /// (`trade[i * n + j]` = exports of `i` to `j`, domestic sales on the
     /// diagonal) and costs `phi`, validating shapes and values.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidWorld`] for a matrix of the wrong size, a
+    /// negative or non-finite flow, or what [`World::validate`] refuses.
     pub fn from_trade(
         countries: Vec<String>,
         trade: &[f64],
@@ -71,6 +76,10 @@ impl World {
     /// Builds a world from output and expenditure totals directly.
     ///
     /// World output and world expenditure must agree to 1e-9 relative.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidWorld`] for what [`World::validate`] refuses.
     pub fn new(
         countries: Vec<String>,
         phi: Vec<f64>,
@@ -102,6 +111,12 @@ impl World {
     }
 
     /// Checks the invariants the solvers rely on.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidWorld`] naming the first invariant broken (sizes,
+    /// σ, the reference, signs of costs and totals, a country that cannot
+    /// trade).
     pub fn validate(&self) -> Result<()> {
         let n = self.n();
         if n == 0 {
@@ -210,4 +225,51 @@ pub(crate) fn check_phi(countries: &[String], phi: &[f64]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Applies a change in log trade costs to selected pairs:
+/// `phi'_ij = phi_ij · exp(delta)` where `delta = β (value' − value)` is the
+/// change in the linear predictor of the gravity equation.
+///
+/// ```
+/// use gravity_model::counterfactual::shift_phi;
+/// let phi = shift_phi(&[1.0, 0.5, 0.5, 1.0], 2, &[(0, 1)], 2f64.ln())?;
+/// assert_eq!(phi, vec![1.0, 1.0, 0.5, 1.0]);
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidWorld`] if `phi` is not `n×n` or a pair is out of
+/// range.
+pub fn shift_phi(phi: &[f64], n: usize, pairs: &[(usize, usize)], delta: f64) -> Result<Vec<f64>> {
+    if phi.len() != n * n {
+        return Err(Error::model(
+            ErrorKind::InvalidWorld,
+            format!(
+                "cost matrix phi must have {} entries, found {}",
+                n * n,
+                phi.len()
+            ),
+        ));
+    }
+    if let Some(&(i, j)) = pairs.iter().find(|&&(i, j)| i >= n || j >= n) {
+        return Err(Error::model(
+            ErrorKind::InvalidWorld,
+            format!("pair ({i}, {j}) out of range for {n} countries"),
+        ));
+    }
+    let mut out = phi.to_vec();
+    shift_phi_in_place(&mut out, pairs.iter().map(|&(i, j)| (i * n + j, delta)));
+    Ok(out)
+}
+
+/// `phi[k] *= exp(delta)` for every `(k, delta)`, `k` a row-major pair index
+/// (in range: the callers index their own `N×N` matrices); a pair listed
+/// twice is shifted twice. The one place costs are shifted: [`shift_phi`]
+/// and the scenario pipeline's shocks both come here.
+pub(crate) fn shift_phi_in_place(phi: &mut [f64], shifts: impl IntoIterator<Item = (usize, f64)>) {
+    for (k, delta) in shifts {
+        phi[k] *= delta.exp();
+    }
 }

@@ -16,6 +16,14 @@
 //! solutions — the sums, and so fitted values and predictions, are unique.
 
 use super::FeDim;
+
+/// The normalisation of the recovered fixed effects, in one sentence (the
+/// header of `gravity fit --save-fe` and the README quote it).
+pub const NORMALISATION: &str = "in each connected component of the fixed-effect graph \
+(levels linked by shared observations), the first level in order of appearance of every \
+dimension after the first is 0 and the first dimension absorbs the constants; with two \
+dimensions this is fixest's fixef() (one reference per component), with three or more only \
+the sums across dimensions (and so fitted values and predictions) are identified";
 use crate::error::{Error, ErrorKind, Result};
 use serde::Serialize;
 

@@ -15,7 +15,12 @@
 //! (`` `trade value` ``). Every [`Term`] keeps its byte span in the text so
 //! that errors can underline it.
 
+pub mod expr;
 mod parse;
+pub mod subset;
+
+use expr::write_name;
+pub use expr::{BinOp, Expr, Func, RegTerm, Regressor, Use};
 
 use crate::data::{ColumnKind, ColumnRequest};
 use crate::error::{Error, Result};
@@ -52,27 +57,74 @@ impl FixedEffect {
     }
 }
 
+/// A multiple-estimation operator (fixest's stepwise functions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MultiKind {
+    /// `sw(a, b)`: one model with `a`, one with `b`.
+    Sw,
+    /// `csw(a, b)`: cumulative: `a`, then `a + b`.
+    Csw,
+    /// `sw0(a, b)`: as `sw`, after a model with neither.
+    Sw0,
+    /// `csw0(a, b)`: as `csw`, after a model with neither.
+    Csw0,
+}
+
+impl MultiKind {
+    /// The operator's name in the formula.
+    pub fn name(self) -> &'static str {
+        match self {
+            MultiKind::Sw => "sw",
+            MultiKind::Csw => "csw",
+            MultiKind::Sw0 => "sw0",
+            MultiKind::Csw0 => "csw0",
+        }
+    }
+}
+
+/// What makes a formula several models: several outcomes `c(y1, y2)` and
+/// one stepwise operator in the regressors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Multi {
+    /// Every outcome (one unless `c()` was used), with its expression.
+    pub responses: Vec<(Term, Expr)>,
+    /// The stepwise operator, if any.
+    pub kind: Option<MultiKind>,
+    /// Its arguments, each a list of terms.
+    pub alternatives: Vec<Vec<Regressor>>,
+    /// Where its terms go among the other regressors.
+    pub position: usize,
+}
+
 /// A parsed formula.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Formula {
     /// The original text.
     pub text: String,
-    /// The dependent variable.
+    /// The dependent variable (the first one when there are several):
+    /// a column, or an expression such as `log(trade)` named as written.
     pub response: Term,
-    /// Regressors, in order.
-    pub regressors: Vec<Term>,
+    /// The response as an expression (`Expr::Col` for a plain column).
+    pub response_expr: Expr,
+    /// Regressors, in order (without the stepwise ones, see [`Formula::multi`]).
+    pub regressors: Vec<Regressor>,
     /// True when the model has an intercept (no fixed effects and no `0`/`-1`).
     pub intercept: bool,
     /// Fixed-effect dimensions, in order.
     pub fixed_effects: Vec<FixedEffect>,
+    /// Set when the formula holds several models ([`Formula::expand`]).
+    pub multi: Option<Multi>,
 }
 
 impl Formula {
-    /// Parses `text`, e.g. `trade ~ fta + rta | exporter^year + importer^year`.
+    /// Parses `text`, e.g. `trade ~ fta + rta | exp^year + imp^year`.
     ///
-    /// Errors are [`Error::Formula`], pointing at the byte span of the
-    /// offending token and naming the formula part (response, regressors or
-    /// fixed effects).
+    /// Beyond column names, the regressors take fixest's terms: `log(x)`,
+    /// `exp()`, `sqrt()`, `abs()`, `I(x^2)` (with `+ - * / ^`),
+    /// interactions `a:b` and `a*b` (`= a + b + a:b`), `i(f)`, `i(f, x)`,
+    /// `i(f, x, ref = v)`, leads and lags `l(x, k)`, `f(x, k)`, `l(x, 0:3)`,
+    /// differences `d(x)`, and one stepwise operator `sw()`, `csw()`,
+    /// `sw0()`, `csw0()`; the response may be `c(y1, y2)`.
     ///
     /// ```
     /// use gravity_model::Formula;
@@ -81,6 +133,10 @@ impl Formula {
     /// assert_eq!(f.regressors.len(), 2);
     /// assert_eq!(f.fixed_effects[0].name(), "exp^year");
     /// assert!(!f.intercept); // absorbed by the fixed effects
+    ///
+    /// let f = Formula::parse("trade ~ i(year, log(dist), ref = 1986) + l(rta, 0:2) | pair")?;
+    /// let names: Vec<String> = f.regressors.iter().map(|r| r.name()).collect();
+    /// assert_eq!(names, ["i(year, log(dist), ref = 1986)", "rta", "l(rta, 1)", "l(rta, 2)"]);
     ///
     /// let err = Formula::parse("trade ~ fta | exp^").unwrap_err();
     /// assert_eq!(
@@ -99,6 +155,72 @@ impl Formula {
         parse::parse(text)
     }
 
+    /// True if the formula holds several models (`c()`, `sw()`, …).
+    pub fn is_multiple(&self) -> bool {
+        self.multi.is_some()
+    }
+
+    /// The models of a formula, in fixest's order (outcome by outcome, then
+    /// step by step); a formula of one model gives itself.
+    ///
+    /// ```
+    /// use gravity_model::Formula;
+    /// let f = Formula::parse("c(y1, y2) ~ x + csw0(a, b) | fe")?;
+    /// let models: Vec<String> = f.expand().iter().map(|m| m.to_string()).collect();
+    /// assert_eq!(models, [
+    ///     "y1 ~ x | fe", "y1 ~ x + a | fe", "y1 ~ x + a + b | fe",
+    ///     "y2 ~ x | fe", "y2 ~ x + a | fe", "y2 ~ x + a + b | fe",
+    /// ]);
+    /// # Ok::<(), gravity_model::Error>(())
+    /// ```
+    pub fn expand(&self) -> Vec<Formula> {
+        let Some(m) = &self.multi else {
+            return vec![self.clone()];
+        };
+        let steps: Vec<Vec<Regressor>> = match m.kind {
+            None => vec![Vec::new()],
+            Some(kind) => {
+                let mut steps = Vec::new();
+                if matches!(kind, MultiKind::Sw0 | MultiKind::Csw0) {
+                    steps.push(Vec::new());
+                }
+                let mut acc: Vec<Regressor> = Vec::new();
+                for alt in &m.alternatives {
+                    match kind {
+                        MultiKind::Sw | MultiKind::Sw0 => steps.push(alt.clone()),
+                        MultiKind::Csw | MultiKind::Csw0 => {
+                            acc.extend(alt.iter().cloned());
+                            steps.push(acc.clone());
+                        }
+                    }
+                }
+                steps
+            }
+        };
+        let mut out = Vec::new();
+        for (response, expr) in &m.responses {
+            for step in &steps {
+                let mut regressors = self.regressors.clone();
+                let at = m.position.min(regressors.len());
+                regressors.splice(at..at, step.iter().cloned());
+                let mut model = Formula {
+                    text: String::new(),
+                    response: response.clone(),
+                    response_expr: expr.clone(),
+                    regressors,
+                    intercept: self.intercept,
+                    fixed_effects: self.fixed_effects.clone(),
+                    multi: None,
+                };
+                model.text = model.to_string();
+                // Spans point into the original text; the model's own text
+                // is its canonical form.
+                out.push(model);
+            }
+        }
+        out
+    }
+
     /// Checks that every column the formula names is in `available`
     /// (the CSV header); errors point at the token and name the formula part.
     ///
@@ -110,7 +232,7 @@ impl Formula {
     /// [`ErrorKind::Formula`](crate::ErrorKind::Formula) naming the first
     /// variable that is not in `available`, with the closest name as a hint.
     pub fn check_columns(&self, available: &[String]) -> Result<()> {
-        for (part, term) in self.terms() {
+        for (part, term, _) in self.terms() {
             if !available.contains(&term.name) {
                 return Err(Error::formula(
                     &self.text,
@@ -126,39 +248,99 @@ impl Formula {
 
     /// The columns to read from the data, each once: the response as
     /// `response_kind` ([`ColumnKind::NonNegative`] for PPML,
-    /// [`ColumnKind::Numeric`] for OLS), the regressors as numbers and the
-    /// factors of the fixed effects as categories. A column that is both a
-    /// regressor and a fixed effect is requested as numbers
+    /// [`ColumnKind::Numeric`] for OLS; an expression's columns as numbers),
+    /// the regressors' columns as numbers (the factor of `i()` as
+    /// categories, a plain part of an interaction as either), and the
+    /// factors of the fixed effects as categories. A column used both as
+    /// numbers and as categories is requested as numbers
     /// ([`Frame::factor`](crate::Frame::factor) converts it).
     pub fn columns(&self, response_kind: ColumnKind) -> Vec<ColumnRequest> {
         let mut out: Vec<ColumnRequest> = Vec::new();
-        for (part, term) in self.terms() {
-            if out.iter().any(|c| c.name == term.name) {
-                continue;
-            }
-            let kind = match part {
-                parse::Part::Response => response_kind,
-                parse::Part::Regressors => ColumnKind::Numeric,
-                parse::Part::FixedEffects => ColumnKind::Factor,
+        for (part, term, usage) in self.terms() {
+            let kind = match (part, usage) {
+                (parse::Part::Response, _) if self.response_is_plain(term) => response_kind,
+                (_, Use::Numeric) => ColumnKind::Numeric,
+                (_, Use::Either) => ColumnKind::Auto,
+                (_, Use::Factor) => ColumnKind::Factor,
             };
-            out.push(ColumnRequest {
-                name: term.name.clone(),
-                kind,
-            });
+            match out.iter_mut().find(|c| c.name == term.name) {
+                None => out.push(ColumnRequest {
+                    name: term.name.clone(),
+                    kind,
+                }),
+                Some(c) => {
+                    c.kind = match (c.kind, kind) {
+                        (ColumnKind::NonNegative, _) | (_, ColumnKind::NonNegative) => {
+                            ColumnKind::NonNegative
+                        }
+                        (ColumnKind::Numeric, _) | (_, ColumnKind::Numeric) => ColumnKind::Numeric,
+                        (ColumnKind::Auto, _) | (_, ColumnKind::Auto) => ColumnKind::Auto,
+                        _ => ColumnKind::Factor,
+                    }
+                }
+            }
         }
         out
     }
 
-    /// Every term with the part it belongs to, in formula order.
-    fn terms(&self) -> impl Iterator<Item = (parse::Part, &Term)> {
-        std::iter::once((parse::Part::Response, &self.response))
-            .chain(self.regressors.iter().map(|t| (parse::Part::Regressors, t)))
-            .chain(
-                self.fixed_effects
+    /// True if `term` is a response that is a plain column.
+    fn response_is_plain(&self, term: &Term) -> bool {
+        let plain = |e: &Expr| matches!(e, Expr::Col(t) if t.name == term.name);
+        match &self.multi {
+            Some(m) => m.responses.iter().any(|(_, e)| plain(e)),
+            None => plain(&self.response_expr),
+        }
+    }
+
+    /// True if some term takes a lag, lead or difference.
+    pub fn uses_panel(&self) -> bool {
+        self.all_regressors().any(|r| r.term.uses_panel())
+            || self.responses().any(|(_, e)| e.uses_panel())
+    }
+
+    fn responses(&self) -> Box<dyn Iterator<Item = (&Term, &Expr)> + '_> {
+        match &self.multi {
+            Some(m) => Box::new(m.responses.iter().map(|(t, e)| (t, e))),
+            None => Box::new(std::iter::once((&self.response, &self.response_expr))),
+        }
+    }
+
+    fn all_regressors(&self) -> impl Iterator<Item = &Regressor> {
+        self.regressors.iter().chain(
+            self.multi
+                .iter()
+                .flat_map(|m| m.alternatives.iter().flatten()),
+        )
+    }
+
+    /// Every column with the part it belongs to and how it is used, in
+    /// formula order.
+    fn terms(&self) -> Vec<(parse::Part, &Term, Use)> {
+        let mut out: Vec<(parse::Part, &Term, Use)> = Vec::new();
+        for (_, e) in self.responses() {
+            let mut cols = Vec::new();
+            e.columns(&mut cols);
+            out.extend(
+                cols.into_iter()
+                    .map(|t| (parse::Part::Response, t, Use::Numeric)),
+            );
+        }
+        for r in self.all_regressors() {
+            out.extend(
+                r.term
+                    .columns()
+                    .into_iter()
+                    .map(|(t, u)| (parse::Part::Regressors, t, u)),
+            );
+        }
+        for fe in &self.fixed_effects {
+            out.extend(
+                fe.factors
                     .iter()
-                    .flat_map(|fe| fe.factors.iter())
-                    .map(|t| (parse::Part::FixedEffects, t)),
-            )
+                    .map(|t| (parse::Part::FixedEffects, t, Use::Factor)),
+            );
+        }
+        out
     }
 }
 
@@ -170,34 +352,52 @@ impl FromStr for Formula {
     }
 }
 
-/// Writes a column name, in backticks if it is not a plain name.
-fn write_name(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
-    let mut chars = name.chars();
-    let plain = chars.next().is_some_and(parse::is_name_start) && chars.all(parse::is_name_char);
-    if plain {
-        f.write_str(name)
-    } else {
-        write!(f, "`{name}`")
-    }
-}
-
 /// The canonical form, `y ~ x1 + x2 | a + b^c`, which parses back to the
 /// same formula (up to spans and text).
 impl fmt::Display for Formula {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_name(f, &self.response.name)?;
+        match &self.multi {
+            Some(m) if m.responses.len() > 1 => {
+                f.write_str("c(")?;
+                for (k, (_, e)) in m.responses.iter().enumerate() {
+                    if k > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{e}")?;
+                }
+                f.write_str(")")?;
+            }
+            _ => write!(f, "{}", self.response_expr)?,
+        }
         f.write_str(" ~ ")?;
         let mut first = true;
         if !self.intercept && self.fixed_effects.is_empty() {
             f.write_str("0")?;
             first = false;
         }
-        for term in &self.regressors {
+        let mut sep = |f: &mut fmt::Formatter<'_>| -> fmt::Result {
             if !first {
                 f.write_str(" + ")?;
             }
-            write_name(f, &term.name)?;
             first = false;
+            Ok(())
+        };
+        let stepwise = self.multi.as_ref().and_then(|m| m.kind.map(|k| (k, m)));
+        for (k, r) in self.regressors.iter().enumerate() {
+            if let Some((kind, m)) = stepwise {
+                if k == m.position {
+                    sep(f)?;
+                    write_multi(f, kind, m)?;
+                }
+            }
+            sep(f)?;
+            write!(f, "{}", r.term)?;
+        }
+        if let Some((kind, m)) = stepwise {
+            if m.position >= self.regressors.len() {
+                sep(f)?;
+                write_multi(f, kind, m)?;
+            }
         }
         if first {
             f.write_str("1")?;
@@ -215,12 +415,28 @@ impl fmt::Display for Formula {
     }
 }
 
+fn write_multi(f: &mut fmt::Formatter<'_>, kind: MultiKind, m: &Multi) -> fmt::Result {
+    write!(f, "{}(", kind.name())?;
+    for (k, alt) in m.alternatives.iter().enumerate() {
+        if k > 0 {
+            f.write_str(", ")?;
+        }
+        for (j, r) in alt.iter().enumerate() {
+            if j > 0 {
+                f.write_str(" + ")?;
+            }
+            write!(f, "{}", r.term)?;
+        }
+    }
+    f.write_str(")")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn names(terms: &[Term]) -> Vec<&str> {
-        terms.iter().map(|t| t.name.as_str()).collect()
+    fn names(terms: &[Regressor]) -> Vec<String> {
+        terms.iter().map(|t| t.name()).collect()
     }
 
     fn fe_names(f: &Formula) -> Vec<String> {
@@ -373,9 +589,10 @@ mod tests {
         let (start, _, message, _) = error("y + z ~ x");
         assert_eq!(start, 2);
         assert_eq!(message, "the response must be a single column, found '+'");
-        let (start, _, message, _) = error("log(y) ~ x");
-        assert_eq!(start, 3);
-        assert_eq!(message, "unexpected character '(' in the response");
+        let (start, _, message, hint) = error("lg(y) ~ x");
+        assert_eq!(start, 0);
+        assert_eq!(message, "unknown function 'lg' in the response");
+        assert!(hint.unwrap().contains("log, exp"));
         let (start, _, message, _) = error("1 ~ x");
         assert_eq!(start, 0);
         assert_eq!(message, "expected a column name in the response, found '1'");
@@ -383,9 +600,9 @@ mod tests {
 
     #[test]
     fn regressor_errors() {
-        let (start, len, message, hint) = error("y ~ x1 * x2");
+        let (start, len, message, hint) = error("y ~ x1 [ x2");
         assert_eq!((start, len), (7, 1));
-        assert_eq!(message, "unexpected character '*' in the regressors");
+        assert_eq!(message, "unexpected character '[' in the regressors");
         assert!(hint.is_some());
         let (start, len, message, _) = error("y ~");
         assert_eq!((start, len), (3, 0));
@@ -502,22 +719,22 @@ mod tests {
              trade ~ fta | exp^year + imp^\n  \
              \u{20}                            ^"
         );
-        let err = Formula::parse("y ~ x1 * x2").unwrap_err();
+        let err = Formula::parse("y ~ x1 [ x2").unwrap_err();
         let shown = err.to_string();
         let lines: Vec<&str> = shown.lines().collect();
         assert_eq!(
             lines[0],
-            "formula: unexpected character '*' in the regressors"
+            "formula: unexpected character '[' in the regressors"
         );
-        assert_eq!(lines[1], "  y ~ x1 * x2");
+        assert_eq!(lines[1], "  y ~ x1 [ x2");
         assert_eq!(lines[2], "         ^");
         assert!(lines[3].starts_with("hint: "));
 
         // Carets count characters, not bytes.
-        let err = Formula::parse("händel ~ zöll * x").unwrap_err();
+        let err = Formula::parse("händel ~ zöll [ x").unwrap_err();
         let shown = err.to_string();
         let lines: Vec<&str> = shown.lines().collect();
-        assert_eq!(lines[1], "  händel ~ zöll * x");
+        assert_eq!(lines[1], "  händel ~ zöll [ x");
         assert_eq!(lines[2], "                ^");
         let f = Formula::parse("händel ~ zölle").unwrap();
         let err = f

@@ -14,8 +14,11 @@ use crate::fixed_effects::{is_nested, FeDim};
 use crate::linalg;
 use crate::scaling::power_of_two_near;
 use nalgebra::DMatrix;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+
+mod hypothesis;
+pub use hypothesis::{Lincom, LinearCombination, WaldTest, Weight};
 
 /// Which variance estimator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,10 +30,17 @@ pub enum VcovSpec {
     /// Clustered by one or more variables (each a column or an interaction
     /// `a^b`); two or more give multi-way clustering.
     Cluster(Vec<String>),
+    /// Two-way clustered by the first two fixed-effect dimensions of the
+    /// model (fixest's `vcov = "twoway"`), resolved when inference is done:
+    /// [`Inference::clusters`] names them. A model with fewer than two
+    /// fixed-effect dimensions has no two-way variance (an error).
+    TwoWay,
 }
 
 impl VcovSpec {
-    /// Parses `iid`, `hetero` (or `robust`), `cluster:VAR[,VAR…]`.
+    /// Parses fixest's names: `iid` (or `standard`), `hetero` (or `HC1`,
+    /// `robust`), `twoway`, `cluster:VAR[,VAR…]`; the names are not case
+    /// sensitive, the variables are.
     ///
     /// ```
     /// use gravity_model::VcovSpec;
@@ -38,6 +48,9 @@ impl VcovSpec {
     ///     "cluster:exporter^importer".parse::<VcovSpec>()?,
     ///     VcovSpec::Cluster(vec!["exporter^importer".into()])
     /// );
+    /// assert_eq!(VcovSpec::parse("HC1")?, VcovSpec::Hetero);
+    /// assert_eq!(VcovSpec::parse("twoway")?, VcovSpec::TwoWay);
+    /// assert_eq!(VcovSpec::TwoWay.to_string(), "twoway");
     /// # Ok::<(), gravity_model::Error>(())
     /// ```
     ///
@@ -47,12 +60,14 @@ impl VcovSpec {
     /// a variable.
     pub fn parse(s: &str) -> Result<VcovSpec> {
         let s = s.trim();
-        match s {
-            "iid" => return Ok(VcovSpec::Iid),
+        match s.to_ascii_lowercase().as_str() {
+            "iid" | "standard" => return Ok(VcovSpec::Iid),
             "hetero" | "robust" | "hc1" => return Ok(VcovSpec::Hetero),
+            "twoway" => return Ok(VcovSpec::TwoWay),
             _ => {}
         }
-        if let Some(rest) = s.strip_prefix("cluster:") {
+        let prefix = s.get(..8).filter(|p| p.eq_ignore_ascii_case("cluster:"));
+        if let Some(rest) = prefix.map(|_| &s[8..]) {
             let vars: Vec<String> = rest
                 .split(',')
                 .map(|v| v.trim().to_owned())
@@ -69,11 +84,13 @@ impl VcovSpec {
         }
         Err(Error::model(
             ErrorKind::InvalidOption,
-            format!("unknown vcov '{s}': expected iid, hetero or cluster:VAR[,VAR]"),
+            format!("unknown vcov '{s}': expected iid, hetero (HC1), twoway or cluster:VAR[,VAR]"),
         ))
     }
 
-    /// The cluster variables (empty unless clustered).
+    /// The cluster variables named (empty unless [`VcovSpec::Cluster`]; the
+    /// fixed effects of [`VcovSpec::TwoWay`] are known only with the fit,
+    /// see [`VcovSpec::resolve`]).
     pub fn clusters(&self) -> &[String] {
         match self {
             VcovSpec::Cluster(v) => v,
@@ -81,12 +98,73 @@ impl VcovSpec {
         }
     }
 
-    /// A short name: `iid`, `hetero` or `cluster`.
+    /// A short name: `iid`, `hetero`, `cluster` or `twoway`.
     pub fn kind(&self) -> &'static str {
         match self {
             VcovSpec::Iid => "iid",
             VcovSpec::Hetero => "hetero",
             VcovSpec::Cluster(_) => "cluster",
+            VcovSpec::TwoWay => "twoway",
+        }
+    }
+
+    /// The estimator for `fit`: [`VcovSpec::TwoWay`] becomes clustering by
+    /// the fit's first two fixed-effect dimensions; the others are unchanged.
+    ///
+    /// ```
+    /// use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame, VcovSpec};
+    /// let frame = Frame::from_columns(vec![
+    ///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0])),
+    ///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0])),
+    ///     ("a".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0])),
+    ///     ("b".into(), Column::Numeric(vec![1.0, 2.0, 1.0, 2.0, 2.0, 1.0, 2.0, 1.0])),
+    /// ])?;
+    /// let fitted = fit(&frame, &Formula::parse("y ~ x | a + b")?, Estimator::Ols, &FitOptions::default())?;
+    /// assert_eq!(
+    ///     VcovSpec::TwoWay.resolve(&fitted)?,
+    ///     VcovSpec::Cluster(vec!["a".into(), "b".into()])
+    /// );
+    /// # Ok::<(), gravity_model::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidOption`] for `TwoWay` on a model with fewer than
+    /// two fixed-effect dimensions.
+    pub fn resolve(&self, fit: &Fit) -> Result<VcovSpec> {
+        match self {
+            VcovSpec::TwoWay => {
+                let fe = fit.fixed_effect_dims();
+                if fe.len() < 2 {
+                    return Err(Error::model(
+                        ErrorKind::InvalidOption,
+                        format!(
+                            "vcov twoway clusters by the first two fixed effects, but the model \
+                             has {}; name the clusters instead, e.g. cluster:exporter,importer",
+                            match fe.len() {
+                                0 => "none".to_owned(),
+                                _ => format!("one ({})", fe[0].name),
+                            }
+                        ),
+                    ));
+                }
+                Ok(VcovSpec::Cluster(vec![
+                    fe[0].name.clone(),
+                    fe[1].name.clone(),
+                ]))
+            }
+            other => Ok(other.clone()),
+        }
+    }
+}
+
+impl std::fmt::Display for VcovSpec {
+    /// The form [`VcovSpec::parse`] reads: `iid`, `hetero`, `twoway`,
+    /// `cluster:a,b`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VcovSpec::Cluster(v) => write!(f, "cluster:{}", v.join(",")),
+            other => f.write_str(other.kind()),
         }
     }
 }
@@ -264,38 +342,56 @@ impl Serialize for SmallSample {
     }
 }
 
-/// One coefficient with its inference.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One coefficient with its inference. In JSON a NaN is `null`, and reads
+/// back as NaN.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CoefRow {
     /// Regressor name.
     pub name: String,
     /// Estimate.
+    #[serde(deserialize_with = "nan_if_null")]
     pub estimate: f64,
     /// Standard error.
+    #[serde(deserialize_with = "nan_if_null")]
     pub std_error: f64,
     /// z (PPML) or t (OLS) statistic.
+    #[serde(deserialize_with = "nan_if_null")]
     pub statistic: f64,
     /// Two-sided p-value.
+    #[serde(deserialize_with = "nan_if_null")]
     pub p_value: f64,
     /// Lower end of the 95% confidence interval.
+    #[serde(deserialize_with = "nan_if_null")]
     pub ci_low: f64,
     /// Upper end of the 95% confidence interval.
+    #[serde(deserialize_with = "nan_if_null")]
     pub ci_high: f64,
     /// Why there is no standard error, when there is none: the estimated
     /// variance was not a positive finite number (then `std_error`,
     /// `statistic`, `p_value` and the interval are NaN, `null` in JSON).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+}
+
+/// A number, or NaN for `null` (how serde_json writes a NaN).
+pub(crate) fn nan_if_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// Inference on a fit for one variance estimator.
 #[derive(Debug, Clone)]
 pub struct Inference {
-    /// The variance estimator.
+    /// The variance estimator, as asked for.
     pub spec: VcovSpec,
+    /// The cluster variables used, in order (for [`VcovSpec::TwoWay`] the
+    /// model's first two fixed effects; empty unless clustered).
+    pub clusters: Vec<String>,
     /// The small-sample preset.
     pub ssc: SmallSample,
-    /// The variance–covariance matrix of the coefficients.
+    /// The variance–covariance matrix of the coefficients, in the order of
+    /// `coefficients`.
     pub vcov: DMatrix<f64>,
     /// Per-coefficient rows.
     pub coefficients: Vec<CoefRow>,
@@ -303,6 +399,13 @@ pub struct Inference {
     pub n_clusters: Vec<usize>,
     /// Degrees of freedom of the t distribution (`None`: normal).
     pub df_t: Option<f64>,
+    /// Observations in the estimation sample.
+    pub nobs: usize,
+    /// `nobs − nparams`, with fixest's `nparams`: the coefficients plus the
+    /// fixed-effect parameters, `Σ (levels − 1) + 1` over the dimensions,
+    /// whatever the clustering (fixest's `nobs(x) − x$nparams`). The
+    /// second degrees of freedom of [`Inference::wald`].
+    pub df_resid: f64,
     /// The scalar small-sample factor applied.
     pub adjustment: f64,
     /// Warnings about this inference (few clusters, a variance that is not
@@ -413,6 +516,9 @@ fn fe_df(fe: &[FeDim], clusters: &[&FeDim]) -> usize {
 /// [`ErrorKind::NotPositiveDefinite`] if the demeaned regressors' cross
 /// product is singular.
 pub fn infer(fit: &Fit, spec: &VcovSpec, ssc: SmallSample) -> Result<Inference> {
+    let asked = spec;
+    let resolved = spec.resolve(fit)?;
+    let spec = &resolved;
     let c = fit.scores();
     let n = c.n;
     let p = fit.beta.len();
@@ -475,7 +581,7 @@ pub fn infer(fit: &Fit, spec: &VcovSpec, ssc: SmallSample) -> Result<Inference> 
             };
             (&bread * m * &bread, adj, vec![], None)
         }
-        VcovSpec::Cluster(_) => {
+        VcovSpec::Cluster(_) | VcovSpec::TwoWay => {
             let m_dims = clusters.len();
             let mut total = DMatrix::<f64>::zeros(p, p);
             // Inclusion–exclusion over non-empty subsets of the dimensions.
@@ -551,73 +657,92 @@ pub fn infer(fit: &Fit, spec: &VcovSpec, ssc: SmallSample) -> Result<Inference> 
         .names
         .iter()
         .enumerate()
-        .map(|(j, name)| {
-            let est = fit.beta[j];
-            let v = vcov[(j, j)];
-            // A standard error below 1e-10 of the estimate (|z| > 1e10)
-            // is rounding noise of an essentially perfect fit, not
-            // information.
-            let negligible = v.is_finite() && v > 0.0 && v.sqrt() < 1e-10 * est.abs();
-            if !(v.is_finite() && v > 0.0) || negligible {
-                let problem = if v.is_nan() || v.is_infinite() {
-                    format!("its variance is not a finite number ({v})")
-                } else if negligible {
-                    format!(
-                        "its estimated variance is not positive beyond rounding ({v:e}; \
-                             an essentially perfect fit)"
-                    )
-                } else {
-                    format!("its estimated variance is not positive ({v:e})")
-                };
-                notes.push(format!("no standard error for '{name}': {problem}"));
-                return Ok(CoefRow {
-                    name: name.clone(),
-                    estimate: est,
-                    std_error: f64::NAN,
-                    statistic: f64::NAN,
-                    p_value: f64::NAN,
-                    ci_low: f64::NAN,
-                    ci_high: f64::NAN,
-                    problem: Some(problem),
-                });
-            }
-            let se = v.sqrt();
-            let stat = est / se;
-            // Two-sided p from the survival function: a tiny p stays tiny
-            // rather than 1 − cdf rounding to 0.
-            let (p_value, crit) = match df_t {
-                Some(df) if df > 0.0 => {
-                    // StudentsT::new fails only for df <= 0, excluded here.
-                    let t = StudentsT::new(0.0, 1.0, df)
-                        .map_err(|e| Error::Bug(format!("t distribution: {e}")))?;
-                    (2.0 * t.sf(stat.abs()), t.inverse_cdf(0.975))
-                }
-                _ => {
-                    let z = Normal::standard();
-                    (2.0 * z.sf(stat.abs()), z.inverse_cdf(0.975))
-                }
-            };
-            Ok(CoefRow {
-                name: name.clone(),
-                estimate: est,
-                std_error: se,
-                statistic: stat,
-                p_value,
-                ci_low: est - crit * se,
-                ci_high: est + crit * se,
-                problem: None,
-            })
-        })
+        .map(|(j, name)| coef_row(name, fit.beta[j], vcov[(j, j)], df_t, &mut notes))
         .collect::<Result<Vec<_>>>()?;
     Ok(Inference {
-        spec: spec.clone(),
+        spec: asked.clone(),
+        clusters: spec.clusters().to_vec(),
         ssc,
         vcov,
         coefficients,
         n_clusters,
         df_t,
+        nobs: n,
+        df_resid: nf - (p + fe_df(fit.fixed_effect_dims(), &[])) as f64,
         adjustment,
         notes,
+    })
+}
+
+/// The row of an estimate `est` with variance `v`: standard error, the
+/// statistic, its two-sided p-value and the 95% interval from the t
+/// distribution with `df_t` degrees of freedom (the normal if `None`); a
+/// variance that is not a positive finite number gives NaN statistics, a
+/// `problem`, and a note.
+pub(crate) fn coef_row(
+    name: &str,
+    est: f64,
+    v: f64,
+    df_t: Option<f64>,
+    notes: &mut Vec<String>,
+) -> Result<CoefRow> {
+    // A standard error below 1e-10 of the estimate (|z| > 1e10) is
+    // rounding noise of an essentially perfect fit, not information.
+    let negligible = v.is_finite() && v > 0.0 && v.sqrt() < 1e-10 * est.abs();
+    if !(v.is_finite() && v > 0.0) || negligible {
+        let problem = if v.is_nan() || v.is_infinite() {
+            format!("its variance is not a finite number ({v})")
+        } else if negligible {
+            format!(
+                "its estimated variance is not positive beyond rounding ({v:e}; \
+                 an essentially perfect fit)"
+            )
+        } else {
+            format!("its estimated variance is not positive ({v:e})")
+        };
+        notes.push(format!("no standard error for '{name}': {problem}"));
+        return Ok(CoefRow {
+            name: name.to_owned(),
+            estimate: est,
+            std_error: f64::NAN,
+            statistic: f64::NAN,
+            p_value: f64::NAN,
+            ci_low: f64::NAN,
+            ci_high: f64::NAN,
+            problem: Some(problem),
+        });
+    }
+    let se = v.sqrt();
+    let stat = est / se;
+    let (p_value, crit) = two_sided(stat, df_t)?;
+    Ok(CoefRow {
+        name: name.to_owned(),
+        estimate: est,
+        std_error: se,
+        statistic: stat,
+        p_value,
+        ci_low: est - crit * se,
+        ci_high: est + crit * se,
+        problem: None,
+    })
+}
+
+/// The two-sided p-value of `stat` and the 97.5% quantile, from the t
+/// distribution with `df_t` degrees of freedom or the normal.
+fn two_sided(stat: f64, df_t: Option<f64>) -> Result<(f64, f64)> {
+    // From the survival function: a tiny p stays tiny rather than 1 − cdf
+    // rounding to 0.
+    Ok(match df_t {
+        Some(df) if df > 0.0 => {
+            // StudentsT::new fails only for df <= 0, excluded here.
+            let t = StudentsT::new(0.0, 1.0, df)
+                .map_err(|e| Error::Bug(format!("t distribution: {e}")))?;
+            (2.0 * t.sf(stat.abs()), t.inverse_cdf(0.975))
+        }
+        _ => {
+            let z = Normal::standard();
+            (2.0 * z.sf(stat.abs()), z.inverse_cdf(0.975))
+        }
     })
 }
 

@@ -2,12 +2,14 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use gravity_model::report::{FitReport, Table, Timings};
+use gravity_model::formula::subset::Subset;
+use gravity_model::report::Timings;
+use gravity_model::terms::PanelSpec;
+use gravity_model::LinearCombination;
 use gravity_model::{
     fit, ColumnKind, ColumnRequest, CsvOptions, Error, Estimator, FitOptions, FixefRm, Formula,
     Frame, SmallSample, VcovSpec,
 };
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -41,7 +43,8 @@ pub struct FitArgs {
     /// Estimator.
     #[arg(long, value_enum, default_value = "ppml")]
     pub estimator: EstimatorArg,
-    /// Variance estimator: iid, hetero, or cluster:VAR or cluster:VAR1,VAR2,... (each VAR may be an
+    /// Variance estimator: iid, hetero (or HC1), twoway (clustered by the first two fixed
+    /// effects, as fixest), or cluster:VAR or cluster:VAR1,VAR2,... (each VAR may be an
     /// interaction such as exporter^importer; two or more variables give
     /// multi-way clustering).
     #[arg(long, default_value = "hetero", value_name = "SPEC")]
@@ -84,9 +87,23 @@ pub struct FitArgs {
     #[arg(long)]
     pub json: bool,
     /// Write a CSV with one line per data row: row, status (used, missing,
-    /// singleton, separated) and fitted value.
+    /// singleton, separated, excluded) and fitted value.
     #[arg(long, value_name = "FILE")]
     pub save_sample: Option<PathBuf>,
+    /// The panel that leads, lags and differences follow (fixest's
+    /// panel.id): UNIT,TIME, e.g. exporter^importer,year. l(x, 4) is x of
+    /// the same unit 4 time units earlier (missing if that period is absent).
+    #[arg(long, value_name = "UNIT,TIME")]
+    pub panel: Option<String>,
+    /// Estimate on the rows where this condition holds, e.g.
+    /// "year >= 2000 & exporter != importer" (comparisons == != < <= > >=,
+    /// & | ! and parentheses; text in quotes). Other rows are counted as
+    /// excluded.
+    #[arg(long, value_name = "EXPR")]
+    pub subset: Option<String>,
+    /// Inference and tables: --lincom, --wald, --table, --save-fe (crate::tables).
+    #[command(flatten)]
+    pub tables: crate::tables::TableArgs,
 }
 
 /// Most threads `--threads` accepts.
@@ -171,6 +188,10 @@ fn run_inner(args: &FitArgs) -> Result<()> {
     };
     let vcov = VcovSpec::parse(&args.vcov)?;
     let formula = Formula::parse(&args.formula)?;
+    let panel = args.panel.as_deref().map(PanelSpec::parse).transpose()?;
+    let subset = args.subset.as_deref().map(Subset::parse).transpose()?;
+    // Inference and tables: checked before any work (crate::tables).
+    let combinations = args.tables.check(&args.data)?;
     let mut csv = CsvOptions {
         delimiter,
         ..CsvOptions::default()
@@ -217,6 +238,40 @@ fn run_inner(args: &FitArgs) -> Result<()> {
                 extra(part.trim(), ColumnKind::Factor, "a cluster variable")?;
             }
         }
+        if let Some(p) = &panel {
+            for part in p.unit.split('^') {
+                extra(part, ColumnKind::Factor, "the --panel unit")?;
+            }
+            extra(&p.time, ColumnKind::Numeric, "the --panel time")?;
+            // The time is read as numbers even if a fixed effect uses it
+            // (the fixed effect converts numbers to levels).
+            if let Some(r) = requests.iter_mut().find(|r| r.name == p.time) {
+                if r.kind == ColumnKind::Factor || r.kind == ColumnKind::Auto {
+                    r.kind = ColumnKind::Numeric;
+                }
+            }
+        } else if formula.uses_panel() {
+            panel_needed_error(&formula)?;
+        }
+        if let Some(s) = &subset {
+            for t in s.terms() {
+                if !header.contains(&t.name) {
+                    return Err(Error::formula(
+                        &s.text,
+                        t.start,
+                        t.len,
+                        format!("unknown column '{}' in --subset", t.name),
+                        None,
+                    ));
+                }
+                if !requests.iter().any(|r| r.name == t.name) {
+                    requests.push(ColumnRequest {
+                        name: t.name.clone(),
+                        kind: ColumnKind::Auto,
+                    });
+                }
+            }
+        }
         Ok(Some(requests))
     })?;
     let load_s = t0.elapsed().as_secs_f64();
@@ -235,25 +290,37 @@ fn run_inner(args: &FitArgs) -> Result<()> {
         .ssc(ssc);
     options.weights = args.weights.clone();
     options.offset = args.offset.clone();
+    options.panel = panel;
+    options.subset = subset;
+    let models = formula.expand();
+    if models.len() > 1 {
+        return run_models(
+            args,
+            &frame,
+            &models,
+            estimator,
+            &options,
+            &combinations,
+            t0,
+            load_s,
+        );
+    }
     let t1 = Instant::now();
     let fitted = fit(&frame, &formula, estimator, &options)?;
     let fit_s = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     let inference = fitted.inference(&vcov, ssc)?;
+    let tests = args.tables.tests(&inference, &combinations)?;
     let inference_s = t2.elapsed().as_secs_f64();
 
     if let Some(path) = &args.save_sample {
         write_sample(path, &fitted).context("cannot write --save-sample")?;
     }
+    args.tables.save_fixed_effects(&fitted)?;
     for note in fitted.notes.iter().chain(&inference.notes) {
         eprintln!("note: {note}");
     }
-    if fitted.sample.dropped.missing > 0 {
-        eprintln!(
-            "note: {} rows dropped because of missing values",
-            fitted.sample.dropped.missing
-        );
-    }
+    print_dropped(&fitted, "");
     let timings = Timings {
         load_s,
         prepare_s: (fit_s - fitted.info.seconds).max(0.0),
@@ -262,18 +329,104 @@ fn run_inner(args: &FitArgs) -> Result<()> {
         total_s: t0.elapsed().as_secs_f64(),
     };
     let mut out = std::io::stdout().lock();
-    if args.json {
-        let report = FitReport::new(&fitted, &inference, timings);
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        write!(out, "{}", Table::new(&fitted, &inference))?;
-    }
+    args.tables
+        .print(&mut out, args.json, &fitted, &inference, tests, timings)?;
     if !fitted.info.converged {
         anyhow::bail!(
             "the estimation did not converge ({:?} after {} iterations); the numbers above are not estimates",
             fitted.info.termination,
             fitted.info.iterations
+        );
+    }
+    Ok(())
+}
+
+/// The error for a lag without `--panel`, as the library words it.
+fn panel_needed_error(formula: &Formula) -> gravity_model::Result<()> {
+    let r = formula.regressors.iter().find(|r| r.term.uses_panel());
+    let (start, len, name) = r.map_or((0, 0, String::new()), |r| (r.start, r.len, r.name()));
+    Err(Error::formula(
+        &formula.text,
+        start,
+        len,
+        format!("'{name}' needs the panel's unit and time"),
+        Some("give them with --panel UNIT,TIME, e.g. --panel exporter^importer,year".into()),
+    ))
+}
+
+/// The notes on rows dropped for missing values and by `--subset`.
+fn print_dropped(fitted: &gravity_model::Fit, prefix: &str) {
+    if fitted.sample.dropped.missing > 0 {
+        eprintln!(
+            "note: {prefix}{} rows dropped because of missing values",
+            fitted.sample.dropped.missing
+        );
+    }
+    if fitted.sample.dropped.excluded > 0 {
+        eprintln!(
+            "note: {prefix}{} rows outside --subset excluded",
+            fitted.sample.dropped.excluded
+        );
+    }
+}
+
+/// Several models from one formula (`sw()`, `csw()`, `c()`): each is
+/// estimated on the same data and printed in turn (one JSON array with
+/// `--json`).
+#[allow(clippy::too_many_arguments)]
+fn run_models(
+    args: &FitArgs,
+    frame: &Frame,
+    models: &[Formula],
+    estimator: Estimator,
+    options: &FitOptions,
+    combinations: &[LinearCombination],
+    t0: Instant,
+    load_s: f64,
+) -> Result<()> {
+    if args.save_sample.is_some() {
+        anyhow::bail!(
+            "--save-sample takes one model; the formula holds {}",
+            models.len()
+        );
+    }
+    let mut fits = Vec::with_capacity(models.len());
+    for (k, model) in models.iter().enumerate() {
+        let t1 = Instant::now();
+        let fitted = fit(frame, model, estimator, options)
+            .with_context(|| format!("model {} ({model})", k + 1))?;
+        let fit_s = t1.elapsed().as_secs_f64();
+        let t2 = Instant::now();
+        let inference = fitted
+            .summary()
+            .with_context(|| format!("model {} ({model})", k + 1))?;
+        let inference_s = t2.elapsed().as_secs_f64();
+        for note in fitted.notes.iter().chain(&inference.notes) {
+            eprintln!("note: model {}: {note}", k + 1);
+        }
+        print_dropped(&fitted, &format!("model {}: ", k + 1));
+        let timings = Timings {
+            load_s: if k == 0 { load_s } else { 0.0 },
+            prepare_s: (fit_s - fitted.info.seconds).max(0.0),
+            estimate_s: fitted.info.seconds,
+            inference_s,
+            total_s: t0.elapsed().as_secs_f64(),
+        };
+        fits.push((fitted, inference, timings));
+    }
+    let mut out = std::io::stdout().lock();
+    args.tables
+        .print_many(&mut out, args.json, &fits, combinations)?;
+    if let Some((k, (f, _, _))) = fits
+        .iter()
+        .enumerate()
+        .find(|(_, (f, _, _))| !f.info.converged)
+    {
+        anyhow::bail!(
+            "model {} did not converge ({:?} after {} iterations); its numbers are not estimates",
+            k + 1,
+            f.info.termination,
+            f.info.iterations
         );
     }
     Ok(())

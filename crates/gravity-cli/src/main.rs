@@ -7,6 +7,7 @@
 
 mod fit_cmd;
 mod simulate_cmd;
+mod tables;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -20,12 +21,16 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Estimate a gravity model (PPML or OLS with fixed effects) on a CSV panel.
     Fit(fit_cmd::FitArgs),
     /// Run a general-equilibrium counterfactual from a TOML scenario.
     Simulate(simulate_cmd::SimulateArgs),
+    /// Combine fits saved with `gravity fit --json` into one regression table (as fixest's etable).
+    Table(tables::TableCmdArgs),
 }
 
 /// True if the error (or any error under it) is a closed stdout.
@@ -80,6 +85,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Fit(args) => fit_cmd::run(args),
         Command::Simulate(args) => simulate_cmd::run(args),
+        Command::Table(args) => tables::run_table(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,8 +2,10 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use gravity_model::counterfactual::Scenario;
-use gravity_model::simulate::{simulate_with_progress, Counterfactual};
+use gravity_model::simulate::Scenario;
+use gravity_model::simulate::{
+    run_with_progress, Counterfactual, CountryResult, ImputedKind, IntervalMethod, Quantity,
+};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -37,8 +39,9 @@ pub fn run(args: SimulateArgs) -> Result<()> {
             }
         }
     }
-    let bar = if std::io::stderr().is_terminal() && scenario.draws > 0 {
-        let b = indicatif::ProgressBar::new(scenario.draws as u64);
+    let draws = scenario.uncertainty.draws();
+    let bar = if std::io::stderr().is_terminal() && draws > 0 {
+        let b = indicatif::ProgressBar::new(draws as u64);
         b.set_style(
             indicatif::ProgressStyle::with_template("draws {bar:40} {pos}/{len} ({eta})")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -52,7 +55,7 @@ pub fn run(args: SimulateArgs) -> Result<()> {
             b.inc(1);
         }
     };
-    let cf = simulate_with_progress(&scenario, &tick)?;
+    let cf = run_with_progress(&scenario, &tick)?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -65,7 +68,11 @@ pub fn run(args: SimulateArgs) -> Result<()> {
             cf.imputed.len()
         );
     }
-    for i in cf.imputed.iter().filter(|i| i.kind == "domestic_flow") {
+    for i in cf
+        .imputed
+        .iter()
+        .filter(|i| i.kind == ImputedKind::DomesticFlow)
+    {
         let check = i
             .check
             .as_ref()
@@ -139,11 +146,12 @@ fn print_table(out: &mut impl Write, cf: &Counterfactual) -> Result<()> {
         "Π %",
         "real GDP % [95% CI]"
     )?;
-    let mut rows: Vec<&gravity_model::simulate::CountryResult> = cf.countries.iter().collect();
+    let mut rows: Vec<&CountryResult> = cf.countries.iter().collect();
     rows.sort_by(|a, b| {
-        b.real_gdp_change_pct
+        b.changes
+            .real_gdp_change_pct
             .abs()
-            .total_cmp(&a.real_gdp_change_pct.abs())
+            .total_cmp(&a.changes.real_gdp_change_pct.abs())
     });
     for r in rows.iter().take(20) {
         let ci = r
@@ -152,21 +160,22 @@ fn print_table(out: &mut impl Write, cf: &Counterfactual) -> Result<()> {
             .map(|i| {
                 format!(
                     "[{:.3}, {:.3}]",
-                    i.real_gdp_change_pct_ci_low, i.real_gdp_change_pct_ci_high
+                    i.real_gdp_change_pct.low, i.real_gdp_change_pct.high
                 )
             })
             .unwrap_or_default();
+        let c = &r.changes;
         writeln!(
             out,
             "{:<8} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>8.3} {}",
             r.country,
-            r.exports_change_partial_pct,
-            r.exports_change_conditional_pct,
-            r.exports_change_full_pct,
-            r.factory_price_change_pct,
-            r.inward_mr_change_pct,
-            r.outward_mr_change_pct,
-            r.real_gdp_change_pct,
+            c.exports_change_partial_pct,
+            c.exports_change_conditional_pct,
+            c.exports_change_full_pct,
+            c.factory_price_change_pct,
+            c.inward_mr_change_pct,
+            c.outward_mr_change_pct,
+            c.real_gdp_change_pct,
             ci
         )?;
     }
@@ -178,7 +187,7 @@ fn print_table(out: &mut impl Write, cf: &Counterfactual) -> Result<()> {
         )?;
     }
     if cf.draws > 0 {
-        let what = if cf.uncertainty == "pairs" {
+        let what = if cf.uncertainty == IntervalMethod::Pairs {
             "draws of a pair-cluster bootstrap of the whole pipeline"
         } else {
             "draws of the policy coefficients"
@@ -229,41 +238,25 @@ fn write_csv(dir: &Path, cf: &Counterfactual) -> Result<()> {
 }
 
 fn countries_csv<W: Write>(w: &mut csv::Writer<W>, cf: &Counterfactual) -> csv::Result<()> {
-    w.write_record([
-        "country",
-        "exports_change_partial_pct",
-        "exports_change_conditional_pct",
-        "exports_change_full_pct",
-        "factory_price_change_pct",
-        "inward_mr_change_pct",
-        "outward_mr_change_pct",
-        "real_gdp_change_pct",
-        "real_gdp_change_pct_ci_low",
-        "real_gdp_change_pct_ci_high",
-    ])?;
+    let mut header = vec!["country"];
+    header.extend(Quantity::ALL.map(Quantity::name));
+    header.extend(["real_gdp_change_pct_ci_low", "real_gdp_change_pct_ci_high"]);
+    w.write_record(&header)?;
     for c in &cf.countries {
         let (lo, hi) = c
             .intervals
             .as_ref()
             .map(|i| {
                 (
-                    i.real_gdp_change_pct_ci_low.to_string(),
-                    i.real_gdp_change_pct_ci_high.to_string(),
+                    i.real_gdp_change_pct.low.to_string(),
+                    i.real_gdp_change_pct.high.to_string(),
                 )
             })
             .unwrap_or_default();
-        w.write_record([
-            c.country.clone(),
-            c.exports_change_partial_pct.to_string(),
-            c.exports_change_conditional_pct.to_string(),
-            c.exports_change_full_pct.to_string(),
-            c.factory_price_change_pct.to_string(),
-            c.inward_mr_change_pct.to_string(),
-            c.outward_mr_change_pct.to_string(),
-            c.real_gdp_change_pct.to_string(),
-            lo,
-            hi,
-        ])?;
+        let mut record = vec![c.country.clone()];
+        record.extend(Quantity::ALL.map(|q| c.changes.get(q).to_string()));
+        record.extend([lo, hi]);
+        w.write_record(&record)?;
     }
     Ok(())
 }
@@ -310,7 +303,7 @@ fn imputed_csv<W: Write>(w: &mut csv::Writer<W>, cf: &Counterfactual) -> csv::Re
             .map(|c| (c.gdp.to_string(), c.share_of_gdp.to_string()))
             .unwrap_or_default();
         w.write_record([
-            i.kind.clone(),
+            i.kind.as_str().to_owned(),
             i.exporter.clone(),
             i.importer.clone(),
             i.value.to_string(),

@@ -429,7 +429,11 @@ fn hostile_formulas() {
             &["formula", "fixed effects"],
         ),
         formula_case("doubled plus", "trade ~ rta ++ dist", &["after '+'", "^"]),
-        formula_case("parenthesis", "trade ~ (rta", &["unexpected character '('"]),
+        formula_case(
+            "parenthesis",
+            "trade ~ (rta",
+            &["expected ')' in the regressors, found end of input"],
+        ),
         formula_case("doubled bar", "trade ~ rta | | exporter", &["after '|'"]),
         formula_case("second tilde", "trade ~ rta ~ dist", &["found '~'"]),
         formula_case(

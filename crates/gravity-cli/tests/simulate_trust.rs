@@ -1,7 +1,7 @@
 //! `gravity simulate` refuses what it cannot mean (issue 12, item 6): every
 //! case through the binary, with the error it must give.
 
-use gravity_model::counterfactual::Scenario;
+use gravity_model::simulate::{Scenario, Uncertainty};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -165,12 +165,13 @@ fn draws_are_bounded_in_the_binary_and_the_library() {
     );
     refused(&o, &["draws", "at most 100000"]);
     let mut s = Scenario::from_toml_path(root().join("examples/agtpa_nafta.toml")).unwrap();
-    s.draws = 1_000_000_000;
+    s.uncertainty = Uncertainty::CoefficientDraws {
+        draws: 1_000_000_000,
+        seed: 1,
+    };
     let e = s.validate().unwrap_err().to_string();
     assert!(e.contains("draws") && e.contains("100000"), "{e}");
-    let e = gravity_model::simulate::simulate(&s)
-        .unwrap_err()
-        .to_string();
+    let e = gravity_model::simulate::run(&s).unwrap_err().to_string();
     assert!(e.contains("draws"), "{e}");
 }
 

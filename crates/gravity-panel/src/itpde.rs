@@ -18,6 +18,7 @@ pub struct Cell {
     pub agri: Option<Sector>,
     pub mine: Option<Sector>,
     pub manu: Option<Sector>,
+    pub serv: Option<Sector>,
 }
 
 pub type Key = (Code, Code, u16);
@@ -77,7 +78,7 @@ pub fn read(bytes: &[u8], file: &str) -> Result<Itpde> {
             b"Mining and Energy" => &mut cell.mine,
             b"Services" => {
                 services_rows += 1;
-                continue;
+                &mut cell.serv
             }
             other => bail!(
                 "{}: unknown broad_sector {:?}",

@@ -35,7 +35,12 @@ pub const PANEL_FILE: &str = "gravity_panel.csv.gz";
 /// - `trade`: manufacturing flow, millions of current US$ (ITPD-E); empty
 ///   when ITPD-E has no manufacturing record for the cell.
 /// - `trade_goods`: agriculture + mining and energy + manufacturing; empty
-///   on domestic rows.
+///   on domestic rows unless agriculture and mining are near complete, and
+///   on rows with services only.
+/// - `trade_agriculture`, `trade_mining_energy`, `trade_services`: the
+///   broad sector's flow, millions of current US$; empty when ITPD-E has no
+///   record of that sector for the cell (and on domestic rows whose sector
+///   coverage is incomplete).
 /// - `domestic_complete`: 1 on the domestic rows kept (exporter == importer,
 ///   manufacturing industry coverage near complete), 0 elsewhere.
 /// - `ldist`: log population-weighted distance in km (GeoDist `distw`).
@@ -45,12 +50,15 @@ pub const PANEL_FILE: &str = "gravity_panel.csv.gz";
 /// - `eaeu`: both countries EAEU members.
 /// - `sanction_trade`, `sanction_any`: a (trade) sanction in force in either
 ///   direction (GSDB).
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 17] = [
     "exporter",
     "importer",
     "year",
     "trade",
     "trade_goods",
+    "trade_agriculture",
+    "trade_mining_energy",
+    "trade_services",
     "domestic_complete",
     "ldist",
     "contig",

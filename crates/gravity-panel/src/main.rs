@@ -45,6 +45,7 @@ use gravity_panel::COLUMNS;
 const N_MANU: u32 = 118;
 const N_AGRI: u32 = 28;
 const N_MINE: u32 = 7;
+const N_SERV: u32 = 17;
 /// A domestic row is kept when at least this many manufacturing industries
 /// report (100 of 118, about 85%).
 const DOMESTIC_MIN_MANU: u32 = 100;
@@ -52,6 +53,9 @@ const DOMESTIC_MIN_MANU: u32 = 100;
 /// equally near complete (about 85% of their industries).
 const DOMESTIC_MIN_AGRI: u32 = 24;
 const DOMESTIC_MIN_MINE: u32 = 6;
+/// A domestic sector column is filled under the same rule: at least about
+/// 85% of the sector's industries report (24 of 28, 6 of 7, 15 of 17).
+const DOMESTIC_MIN_SERV: u32 = 15;
 /// gzip level of the output (fixed for reproducibility).
 const GZIP_LEVEL: u32 = 9;
 
@@ -127,6 +131,12 @@ fn run(args: &Args) -> Result<()> {
     let mut zeros_goods = 0u64;
     let mut missing_trade = 0u64;
     let mut dom_goods_filled = 0u64;
+    // Per sector (agriculture, mining & energy, services): rows with a
+    // value, zeros, and domestic values filled.
+    let mut sector_rows = [0u64; 3];
+    let mut sector_zeros = [0u64; 3];
+    let mut sector_dom = [0u64; 3];
+    let mut services_only = 0u64;
     let mut dom_dropped_low = 0u64;
     let mut dom_dropped_nomanu = 0u64;
     let mut dom_kept: BTreeMap<Code, Vec<u16>> = BTreeMap::new();
@@ -148,6 +158,16 @@ fn run(args: &Args) -> Result<()> {
     for (&(e, i, y), cell) in &itpde.cells {
         let domestic = e == i;
         let (trade, goods): (Option<f64>, Option<f64>);
+        // The broad sectors beside manufacturing; on domestic rows only when
+        // the sector's coverage is near complete.
+        let sector = |s: Option<itpde::Sector>, min: u32| -> Option<f64> {
+            s.filter(|s| !domestic || s.n_ind >= min).map(|s| s.trade)
+        };
+        let sectors = [
+            sector(cell.agri, DOMESTIC_MIN_AGRI),
+            sector(cell.mine, DOMESTIC_MIN_MINE),
+            sector(cell.serv, DOMESTIC_MIN_SERV),
+        ];
         if domestic {
             match cell.manu {
                 None => {
@@ -178,13 +198,23 @@ fn run(args: &Args) -> Result<()> {
             }
         } else {
             trade = cell.manu.map(|m| m.trade);
-            // Sum of the goods sectors that have a record (fixed order).
-            goods = Some(
+            // Sum of the goods sectors that have a record (fixed order);
+            // missing on a cell with services only.
+            let any_goods = cell.agri.is_some() || cell.mine.is_some() || cell.manu.is_some();
+            goods = any_goods.then(|| {
                 cell.agri.map_or(0.0, |s| s.trade)
                     + cell.mine.map_or(0.0, |s| s.trade)
-                    + cell.manu.map_or(0.0, |s| s.trade),
-            );
+                    + cell.manu.map_or(0.0, |s| s.trade)
+            });
+            services_only += u64::from(!any_goods);
             n_intl += 1;
+        }
+        for (k, v) in sectors.iter().enumerate() {
+            if let Some(v) = v {
+                sector_rows[k] += 1;
+                sector_zeros[k] += u64::from(*v == 0.0);
+                sector_dom[k] += u64::from(domestic);
+            }
         }
         if trade.is_none() {
             missing_trade += 1;
@@ -258,6 +288,9 @@ fn run(args: &Args) -> Result<()> {
             y.to_string(),
             opt(trade),
             opt(goods),
+            opt(sectors[0]),
+            opt(sectors[1]),
+            opt(sectors[2]),
             u8::from(domestic).to_string(),
             opt(g.and_then(|g| g.ldist)),
             dummy(|g| g.contig),
@@ -321,8 +354,28 @@ fn run(args: &Args) -> Result<()> {
     rep.line("");
     rep.line("## ITPD-E input");
     rep.kv("ITPD-E rows read", itpde.rows_read);
-    rep.kv("ITPD-E services rows ignored", itpde.services_rows);
-    rep.kv("goods cells (exporter-importer-year)", itpde.cells.len());
+    rep.kv("ITPD-E services rows", itpde.services_rows);
+    rep.kv(
+        "cells (exporter-importer-year, any sector)",
+        itpde.cells.len(),
+    );
+    rep.kv("international rows with services only", services_only);
+    for (k, (name, n, min)) in [
+        ("trade_agriculture", N_AGRI, DOMESTIC_MIN_AGRI),
+        ("trade_mining_energy", N_MINE, DOMESTIC_MIN_MINE),
+        ("trade_services", N_SERV, DOMESTIC_MIN_SERV),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        rep.kv(
+            &format!("{name} rows with a value"),
+            format!(
+                "{} ({} zeros; {} domestic, n_ind >= {min} of {n})",
+                sector_rows[k], sector_zeros[k], sector_dom[k]
+            ),
+        );
+    }
     rep.kv(
         "domestic rows dropped: manufacturing below threshold",
         format!("{dom_dropped_low} (n_ind < {DOMESTIC_MIN_MANU} of {N_MANU})"),

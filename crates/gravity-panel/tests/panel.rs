@@ -11,12 +11,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-const EXPECTED_HEADER: [&str; 14] = [
+const EXPECTED_HEADER: [&str; 17] = [
     "exporter",
     "importer",
     "year",
     "trade",
     "trade_goods",
+    "trade_agriculture",
+    "trade_mining_energy",
+    "trade_services",
     "domestic_complete",
     "ldist",
     "contig",
@@ -38,6 +41,8 @@ fn data_dir() -> PathBuf {
 struct Row {
     trade: Option<f64>,
     trade_goods: Option<f64>,
+    /// Agriculture, mining & energy, services.
+    sectors: [Option<f64>; 3],
     ldist: Option<f64>,
     dummies: [Option<u8>; 8],
 }
@@ -81,12 +86,12 @@ fn read_panel(path: &Path) -> Panel {
     for (n, rec) in rdr.records().enumerate() {
         let line = n + 2;
         let rec = rec.unwrap_or_else(|e| panic!("{} line {line}: {e}", path.display()));
-        assert_eq!(rec.len(), 14, "line {line}: field count");
+        assert_eq!(rec.len(), 17, "line {line}: field count");
         let year: u16 = rec[2]
             .parse()
             .unwrap_or_else(|_| panic!("line {line}: bad year"));
         let mut dummies = [None; 8];
-        for (k, i) in [5usize, 7, 8, 9, 10, 11, 12, 13].into_iter().enumerate() {
+        for (k, i) in [8usize, 10, 11, 12, 13, 14, 15, 16].into_iter().enumerate() {
             dummies[k] = match &rec[i] {
                 "" => None,
                 "0" => Some(0),
@@ -97,7 +102,12 @@ fn read_panel(path: &Path) -> Panel {
         let row = Row {
             trade: opt_f64(&rec[3], "trade", line),
             trade_goods: opt_f64(&rec[4], "trade_goods", line),
-            ldist: opt_f64(&rec[6], "ldist", line),
+            sectors: [
+                opt_f64(&rec[5], "trade_agriculture", line),
+                opt_f64(&rec[6], "trade_mining_energy", line),
+                opt_f64(&rec[7], "trade_services", line),
+            ],
+            ldist: opt_f64(&rec[9], "ldist", line),
             dummies,
         };
         let key = (rec[0].to_string(), rec[1].to_string(), year);
@@ -156,6 +166,66 @@ fn kor_rus_manufacturing() {
     let t2019 = row("KOR", "RUS", 2019).trade.unwrap_or(f64::NAN);
     assert_eq!((t2008 * 10.0).round() / 10.0, 10_517.7, "2008: {t2008}");
     assert_eq!((t2019 * 10.0).round() / 10.0, 7_980.1, "2019: {t2019}");
+}
+
+/// Each broad sector as ITPD-E R02 lists it (`itpde_r02_broad_sector_totals`,
+/// read with zcat/awk on 2026-12-02), and the goods total is their sum with
+/// manufacturing.
+#[test]
+fn broad_sectors_match_the_raw_file() {
+    let cases: [(&str, &str, u16, [Option<f64>; 3]); 3] = [
+        (
+            "KOR",
+            "RUS",
+            2008,
+            [Some(3.967634), Some(0.022874), Some(393.078822)],
+        ),
+        (
+            "KOR",
+            "RUS",
+            2019,
+            [Some(31.235534), Some(0.292733), Some(0.0)],
+        ),
+        (
+            "RUS",
+            "KOR",
+            2019,
+            [Some(430.487866), Some(8795.697975), Some(0.0)],
+        ),
+    ];
+    for (e, i, y, want) in cases {
+        let r = row(e, i, y);
+        for (k, w) in want.iter().enumerate() {
+            let (got, w) = (r.sectors[k].unwrap(), w.unwrap());
+            assert!(
+                (got - w).abs() < 5e-7,
+                "{e}->{i} {y} sector {k}: {got} vs {w}"
+            );
+        }
+        let goods = r.sectors[0].unwrap() + r.sectors[1].unwrap() + r.trade.unwrap();
+        assert!(
+            (r.trade_goods.unwrap() - goods).abs() < 2e-6,
+            "{e}->{i} {y} goods"
+        );
+    }
+    // Mining & energy is most of Korea's imports from Russia.
+    let r = row("RUS", "KOR", 2019);
+    assert!(r.sectors[1].unwrap() > r.trade.unwrap());
+    // Domestic rows carry a sector only with near-complete coverage: none for
+    // agriculture and services, a few for mining and energy.
+    let p = panel();
+    let dom = |k: usize| {
+        p.rows
+            .iter()
+            .filter(|((e, i, _), r)| e == i && r.sectors[k].is_some())
+            .count()
+    };
+    assert_eq!((dom(0), dom(1), dom(2)), (0, 23, 0));
+    // Every row's sector columns are non-negative where present.
+    assert!(p
+        .rows
+        .values()
+        .all(|r| r.sectors.iter().flatten().all(|v| *v >= 0.0)));
 }
 
 #[test]

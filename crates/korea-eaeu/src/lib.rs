@@ -12,6 +12,7 @@
 use gravity_model::data::{Column, Frame};
 use gravity_model::error::{Error, ErrorKind, Result};
 use gravity_model::fit::Fit;
+use gravity_model::simulate::Interval;
 use gravity_model::vcov::Inference;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -192,9 +193,23 @@ pub fn write_series_csv(path: &Path, rows: &[SeriesRow]) -> Result<()> {
     })
 }
 
-/// Korea–EAEU totals (exports + imports) by year, in USD billions:
-/// `(year, observed, baseline, counterfactual, low, high)`.
-pub fn totals_billions(rows: &[SeriesRow]) -> Vec<(i32, f64, f64, f64, f64, f64)> {
+/// Korea–EAEU totals (exports + imports) of one year, in USD billions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct YearTotals {
+    /// Year.
+    pub year: i32,
+    /// Observed manufacturing trade.
+    pub observed: f64,
+    /// The model's baseline (fitted, no FTA).
+    pub baseline: f64,
+    /// The partial-equilibrium counterfactual with the FTA.
+    pub counterfactual: f64,
+    /// Its 95% interval.
+    pub interval: Interval,
+}
+
+/// Korea–EAEU totals (exports + imports) by year, in USD billions.
+pub fn totals_billions(rows: &[SeriesRow]) -> Vec<YearTotals> {
     let mut by_year: BTreeMap<i32, [f64; 5]> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.partner == "EAEU") {
         let e = by_year.entry(r.year).or_insert([0.0; 5]);
@@ -206,18 +221,39 @@ pub fn totals_billions(rows: &[SeriesRow]) -> Vec<(i32, f64, f64, f64, f64, f64)
     }
     by_year
         .into_iter()
-        .map(|(y, v)| (y, v[0], v[1], v[2], v[3], v[4]))
+        .map(|(year, v)| YearTotals {
+            year,
+            observed: v[0],
+            baseline: v[1],
+            counterfactual: v[2],
+            interval: Interval {
+                low: v[3],
+                high: v[4],
+            },
+        })
         .collect()
+}
+
+/// A general-equilibrium point on the chart: the year, the value and its
+/// interval, in USD billions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GePoint {
+    /// Year.
+    pub year: i32,
+    /// Korea–EAEU trade with the FTA in full GE.
+    pub value: f64,
+    /// Its interval (drawn as a bar).
+    pub interval: Interval,
 }
 
 /// Draws the chart: observed Korea–EAEU manufacturing trade, the model's
 /// baseline, and the counterfactual with its 95% band, in USD billions.
-/// `ge` is an optional general-equilibrium point `(year, value, low, high)`.
+/// `ge` is an optional general-equilibrium point.
 pub fn plot_svg(
     path: &Path,
     rows: &[SeriesRow],
     start_year: i32,
-    ge: Option<(i32, f64, f64, f64)>,
+    ge: Option<GePoint>,
 ) -> Result<()> {
     use plotters::prelude::*;
     let totals = totals_billions(rows);
@@ -233,11 +269,11 @@ pub fn plot_svg(
             format!("cannot draw {}: {e}", path.display()),
         )
     };
-    let (y0, y1) = (totals[0].0, totals[totals.len() - 1].0);
+    let (y0, y1) = (totals[0].year, totals[totals.len() - 1].year);
     let top = totals
         .iter()
-        .map(|t| t.1.max(t.5))
-        .chain(ge.map(|g| g.3))
+        .map(|t| t.observed.max(t.interval.high))
+        .chain(ge.map(|g| g.interval.high))
         .fold(0.0f64, f64::max)
         * 1.12;
     // Drawn in memory, then written atomically.
@@ -269,8 +305,8 @@ pub fn plot_svg(
         .map_err(|e| plot_err(e.to_string()))?;
     let band: Vec<(f64, f64, f64)> = totals
         .iter()
-        .filter(|t| t.0 >= start_year)
-        .map(|t| (t.0 as f64, t.4, t.5))
+        .filter(|t| t.year >= start_year)
+        .map(|t| (t.year as f64, t.interval.low, t.interval.high))
         .collect();
     let blue = RGBColor(31, 119, 180);
     let orange = RGBColor(230, 120, 20);
@@ -291,7 +327,7 @@ pub fn plot_svg(
     }
     chart
         .draw_series(LineSeries::new(
-            totals.iter().map(|t| (t.0 as f64, t.1)),
+            totals.iter().map(|t| (t.year as f64, t.observed)),
             ShapeStyle::from(&blue).stroke_width(3),
         ))
         .map_err(|e| plot_err(e.to_string()))?
@@ -299,7 +335,7 @@ pub fn plot_svg(
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], blue.stroke_width(3)));
     chart
         .draw_series(LineSeries::new(
-            totals.iter().map(|t| (t.0 as f64, t.2)),
+            totals.iter().map(|t| (t.year as f64, t.baseline)),
             ShapeStyle::from(&grey).stroke_width(2),
         ))
         .map_err(|e| plot_err(e.to_string()))?
@@ -307,16 +343,25 @@ pub fn plot_svg(
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], grey.stroke_width(2)));
     chart
         .draw_series(LineSeries::new(
-            totals
-                .iter()
-                .filter(|t| t.0 >= start_year - 1)
-                .map(|t| (t.0 as f64, if t.0 >= start_year { t.3 } else { t.2 })),
+            totals.iter().filter(|t| t.year >= start_year - 1).map(|t| {
+                let v = if t.year >= start_year {
+                    t.counterfactual
+                } else {
+                    t.baseline
+                };
+                (t.year as f64, v)
+            }),
             ShapeStyle::from(&orange).stroke_width(3),
         ))
         .map_err(|e| plot_err(e.to_string()))?
         .label("Counterfactual: Korea–EAEU FTA (partial equilibrium)")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], orange.stroke_width(3)));
-    if let Some((gy, gv, gl, gh)) = ge {
+    if let Some(GePoint {
+        year: gy,
+        value: gv,
+        interval: Interval { low: gl, high: gh },
+    }) = ge
+    {
         let red = RGBColor(200, 30, 30);
         chart
             .draw_series(std::iter::once(PathElement::new(
@@ -425,9 +470,9 @@ pub const GE_COUNTRIES: [&str; 10] = [
 /// `series.csv`, `ge.csv`, `summary.json` and `korea_eaeu.svg` into
 /// `options.out`.
 pub fn run(options: &HeadlineOptions) -> Result<Headline> {
-    use gravity_model::counterfactual::{Domestic, Scenario, Shock};
     use gravity_model::fit::{fit, Estimator, FitOptions};
     use gravity_model::formula::Formula;
+    use gravity_model::simulate::{Costs, Domestic, ImputedKind, Scenario, Shock, Uncertainty};
     use gravity_model::vcov::{SmallSample, VcovSpec};
     let t0 = std::time::Instant::now();
     let path = gravity_panel::shipped_panel_path();
@@ -465,43 +510,36 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
     // General equilibrium: a Korea–EAEU FTA in the GE year.
     let eaeu: Vec<String> = EAEU.iter().map(|s| s.to_string()).collect();
     let gdp_path = path.with_file_name("gdp.csv");
-    let scenario = Scenario {
-        data: path,
-        gdp: Some(gdp_path),
-        formula: main_text.into(),
-        vcov: Some(format!("cluster:{cluster}")),
-        year: Some(options.ge_year),
-        sigma: options.sigma,
-        reference: "DEU".into(),
-        domestic: Domestic::Impute,
-        impute_pair_effects: vec![
-            "ldist".into(),
-            "contig".into(),
-            "lang".into(),
-            "colony".into(),
-        ],
-        draws: options.draws,
-        seed: options.seed,
-        tolerance: None,
-        max_iter: None,
-        full_ge: None,
-        ssc: None,
-        costs: Some("calibrated".into()),
-        uncertainty: None,
-        exporter: None,
-        importer: None,
-        time: None,
-        shocks: vec![Shock {
-            variable: "fta".into(),
-            value: 1.0,
-            between: None,
-            from: Some(vec!["KOR".into()].into()),
-            to: Some(eaeu.into()),
-            both_directions: true,
-            coefficient: None,
-        }],
+    let shock = Shock {
+        variable: "fta".into(),
+        value: 1.0,
+        between: None,
+        from: Some(vec!["KOR".into()].into()),
+        to: Some(eaeu.into()),
+        both_directions: true,
+        coefficient: None,
     };
-    let cf = gravity_model::simulate::simulate_with_fit(&scenario, &frame, &main, &inf, &|| {})?;
+    let mut scenario = Scenario::new(path, main_text, options.sigma, "DEU", vec![shock]);
+    scenario.gdp = Some(gdp_path);
+    scenario.vcov = vcov.clone();
+    scenario.year = Some(options.ge_year);
+    scenario.domestic = Domestic::Impute;
+    scenario.impute_pair_effects = vec![
+        "ldist".into(),
+        "contig".into(),
+        "lang".into(),
+        "colony".into(),
+    ];
+    scenario.uncertainty = if options.draws == 0 {
+        Uncertainty::None
+    } else {
+        Uncertainty::CoefficientDraws {
+            draws: options.draws,
+            seed: options.seed,
+        }
+    };
+    scenario.costs = Costs::Calibrated;
+    let cf = gravity_model::simulate::run_with_fit(&scenario, &frame, &main, &inf, &|| {})?;
     let ge: Vec<gravity_model::simulate::CountryResult> = GE_COUNTRIES
         .iter()
         .filter_map(|c| cf.countries.iter().find(|r| r.country == *c).cloned())
@@ -558,7 +596,7 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         ),
         {
             let dom: Vec<&gravity_model::simulate::Imputed> =
-                cf.imputed.iter().filter(|i| i.kind == "domestic_flow").collect();
+                cf.imputed.iter().filter(|i| i.kind == ImputedKind::DomesticFlow).collect();
             let worst = dom
                 .iter()
                 .filter_map(|i| i.check.as_ref().map(|c| (c.share_of_gdp, i.exporter.as_str())))
@@ -589,15 +627,17 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         // The GE change applied to the model's fitted baseline of that year.
         totals_billions(&rows)
             .iter()
-            .find(|t| t.0 as i64 == options.ge_year)
+            .find(|t| t.year as i64 == options.ge_year)
             .map(|t| {
                 let ratio = ge_trade.1 / ge_trade.0;
-                (
-                    options.ge_year as i32,
-                    t.2 * ratio,
-                    t.2 * ratio,
-                    t.2 * ratio,
-                )
+                GePoint {
+                    year: options.ge_year as i32,
+                    value: t.baseline * ratio,
+                    interval: Interval {
+                        low: t.baseline * ratio,
+                        high: t.baseline * ratio,
+                    },
+                }
             })
     } else {
         None
@@ -636,30 +676,31 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
 }
 
 fn write_ge_csv(path: &Path, rows: &[gravity_model::simulate::CountryResult]) -> Result<()> {
+    use gravity_model::simulate::Quantity;
     gravity_model::output::write_atomic(path, |f| {
         writeln!(f, "country,real_gdp_change_pct,real_gdp_ci_low,real_gdp_ci_high,exports_change_full_pct,exports_ci_low,exports_ci_high,factory_price_change_pct,price_ci_low,price_ci_high,exports_change_conditional_pct,exports_change_partial_pct,inward_mr_change_pct,outward_mr_change_pct")?;
         for r in rows {
-            let iv = r.intervals.as_ref();
-            let g = |f: fn(&gravity_model::simulate::CountryIntervals) -> f64| {
-                iv.map(|i| f(i).to_string()).unwrap_or_default()
+            let c = &r.changes;
+            // The value, then its interval's ends (empty without draws).
+            let with_interval = |q: Quantity| {
+                let (low, high) = r
+                    .intervals
+                    .as_ref()
+                    .map(|iv| (iv.get(q).low.to_string(), iv.get(q).high.to_string()))
+                    .unwrap_or_default();
+                format!("{},{low},{high}", c.get(q))
             };
             writeln!(
                 f,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{}",
                 r.country,
-                r.real_gdp_change_pct,
-                g(|i| i.real_gdp_change_pct_ci_low),
-                g(|i| i.real_gdp_change_pct_ci_high),
-                r.exports_change_full_pct,
-                g(|i| i.exports_change_full_pct_ci_low),
-                g(|i| i.exports_change_full_pct_ci_high),
-                r.factory_price_change_pct,
-                g(|i| i.factory_price_change_pct_ci_low),
-                g(|i| i.factory_price_change_pct_ci_high),
-                r.exports_change_conditional_pct,
-                r.exports_change_partial_pct,
-                r.inward_mr_change_pct,
-                r.outward_mr_change_pct
+                with_interval(Quantity::RealGdp),
+                with_interval(Quantity::ExportsFull),
+                with_interval(Quantity::FactoryPrice),
+                c.exports_change_conditional_pct,
+                c.exports_change_partial_pct,
+                c.inward_mr_change_pct,
+                c.outward_mr_change_pct
             )?;
         }
         Ok(())

@@ -83,11 +83,11 @@ fn headline_series_counterfactual_and_chart() {
     assert_eq!(h.ge.len(), 10);
     for r in &h.ge {
         let iv = r.intervals.as_ref().unwrap();
-        assert!(iv.real_gdp_change_pct_ci_low <= r.real_gdp_change_pct + 1e-12);
-        assert!(iv.real_gdp_change_pct_ci_high >= r.real_gdp_change_pct - 1e-12);
+        assert!(iv.real_gdp_change_pct.low <= r.changes.real_gdp_change_pct + 1e-12);
+        assert!(iv.real_gdp_change_pct.high >= r.changes.real_gdp_change_pct - 1e-12);
     }
     let kor = h.ge.iter().find(|r| r.country == "KOR").unwrap();
-    assert!(kor.exports_change_full_pct > 0.0);
+    assert!(kor.changes.exports_change_full_pct > 0.0);
     assert!((h.korea_russia_goods_2019_usd / 22.34e9 - 1.0).abs() < 0.05);
     for m in EAEU {
         assert!(h.series.iter().any(|r| r.partner == m));
