@@ -372,6 +372,9 @@ pub(crate) struct Estimate {
     pub reparametrisation: Option<(usize, Vec<f64>)>,
     /// Zero-outcome observations whose fitted mean vanished (PPML).
     pub vanishing_mu: usize,
+    /// PPML: the zero-outcome rows whose linear predictor fell by more than
+    /// 0.1 in the last productive step (at any fitted mean); empty for OLS.
+    pub falling: Vec<bool>,
     /// The estimator's own notes (e.g. an approximate last demeaning).
     pub notes: Vec<String>,
 }
@@ -587,6 +590,25 @@ pub fn fit(
 }
 
 /// Estimates on an already-built design.
+/// The pruned design can be estimated: some rows left, and (PPML) some
+/// positive outcome among them.
+fn usable(d: &Design, estimator: Estimator) -> Result<()> {
+    if d.n() == 0 {
+        return Err(Error::model(
+            ErrorKind::EmptySample,
+            "no observations left after dropping missing values, singletons and separated observations"
+                .into(),
+        ));
+    }
+    if estimator == Estimator::Ppml && d.y.iter().all(|&y| y == 0.0) {
+        return Err(Error::model(
+            ErrorKind::ZeroOutcome,
+            "the outcome is zero in every observation: PPML has no solution".into(),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn fit_design(
     d: Design,
     formula: &Formula,
@@ -611,46 +633,57 @@ pub(crate) fn fit_design(
     let mut relu_iterations = 0;
     let mut relu_dropped = 0;
     let mut relu_converged = true;
-    let mut layout = None;
+    // PPML with the regressor check: fit, and let the fit say whether
+    // anything is separated (see `separation`'s module doc). The estimate of
+    // the last round is the fit's when nothing was dropped in it.
+    let mut fitted: Option<(Design, Estimate)> = None;
     if estimator == Estimator::Ppml && sep.relu {
         let params = separation::ReluParams {
             max_iter: options.ir_max_iter,
             ..separation::ReluParams::default()
         };
         loop {
-            if d.n() == 0 {
-                break;
-            }
-            let outcome = separation::relu(&d, params)?;
+            usable(&d, estimator)?;
+            // The fit's score residual `μ − y` is a Stiemke certificate of
+            // non-separation wherever `μ` is clearly positive: only the zero
+            // rows with a vanishing mean can be separated. A fit that does
+            // not converge (or overflows, as separated data can make it)
+            // proves nothing, and every zero row stays a candidate.
+            let (candidates, first) = match crate::ppml::estimate(d.clone(), options, None) {
+                // (A regressor dropped as collinear in the fit's weights has
+                // no score condition there: the certificate does not hold.)
+                Ok((d_fit, est)) if est.info.converged && est.collinear.is_empty() => {
+                    let c = separation::candidates(&d.y, &est.eta, &est.falling);
+                    if !c.iter().any(|&c| c) {
+                        fitted = Some((d_fit, est));
+                        break;
+                    }
+                    (Some(c), Some((d_fit, est)))
+                }
+                Ok(unconverged) => (None, Some(unconverged)),
+                Err(e) if e.kind() == ErrorKind::Diverged => (None, None),
+                Err(e) => return Err(e),
+            };
+            let outcome = separation::relu(&d, params, candidates.as_deref())?;
             relu_iterations += outcome.iterations;
             if !outcome.converged {
                 relu_converged = false;
-                break;
             }
-            let k = outcome.separated.iter().filter(|s| **s).count();
+            let found = outcome.separated;
+            let k = found.iter().filter(|s| **s).count();
             if k == 0 {
-                // The sample is final: IRLS reuses the check's layout.
-                layout = outcome.layout;
+                // Nothing to drop: the first fit is the fit (if it failed,
+                // the estimate below says why).
+                fitted = first;
                 break;
             }
             relu_dropped += k;
-            let keep: Vec<bool> = outcome.separated.iter().map(|s| !s).collect();
+            let keep: Vec<bool> = found.iter().map(|s| !s).collect();
             d = d.subset(&keep, RowStatus::Separated);
             d = separation::prune(d, options.fixef_rm.singletons(), sep);
         }
     }
-    if d.n() == 0 {
-        return Err(Error::model(ErrorKind::EmptySample,
-            "no observations left after dropping missing values, singletons and separated observations"
-                .into(),
-        ));
-    }
-    if estimator == Estimator::Ppml && d.y.iter().all(|&y| y == 0.0) {
-        return Err(Error::model(
-            ErrorKind::ZeroOutcome,
-            "the outcome is zero in every observation: PPML has no solution".into(),
-        ));
-    }
+    usable(&d, estimator)?;
     let before = SampleReport::new(d.status.clone(), relu_iterations);
     if before.dropped.singletons > 0 {
         notes.push(format!(
@@ -677,9 +710,10 @@ pub(crate) fn fit_design(
         ));
     }
     // ESTIMATE, then the one place a Fit is built.
-    let (d, estimate) = match estimator {
-        Estimator::Ppml => crate::ppml::estimate(d, options, layout)?,
-        Estimator::Ols => crate::ols::estimate(d, options)?,
+    let (d, estimate) = match (fitted, estimator) {
+        (Some(done), _) => done,
+        (None, Estimator::Ppml) => crate::ppml::estimate(d, options, None)?,
+        (None, Estimator::Ols) => crate::ols::estimate(d, options)?,
     };
     let mut fit = Fit::assemble(estimator, d, formula, options, estimate);
     fit.sample.dropped.separated_fe = fe_sep;

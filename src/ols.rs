@@ -134,6 +134,7 @@ pub(crate) fn estimate(mut d: Design, options: &FitOptions) -> Result<(Design, E
             eta: fitted,
             reparametrisation: xs.reparametrisation(),
             vanishing_mu: 0,
+            falling: Vec::new(),
             notes: Vec::new(),
         },
     ))

@@ -196,6 +196,7 @@ pub(crate) fn estimate(
     let mut termination = Termination::MaxIterations;
     let mut demeaned = true;
     let mut vanishing = 0usize;
+    let mut falling: Vec<bool> = vec![false; n];
     let mut dev = dev_old;
 
     while iterations < options.irls_max_iter {
@@ -336,9 +337,13 @@ pub(crate) fn estimate(
             // that did not lower the deviance (a demeaning already within its
             // tolerance in the weighted norm, where those rows weigh nothing),
             // says nothing, so the count of the last productive one is kept.
+            falling
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(i, f)| *f = d.y[i] == 0.0 && eta_new[i] - eta[i] < -0.1);
             vanishing = (0..n)
                 .into_par_iter()
-                .filter(|&i| d.y[i] == 0.0 && mu_new[i] < MU_TOL && eta_new[i] - eta[i] < -0.1)
+                .filter(|&i| falling[i] && mu_new[i] < MU_TOL)
                 .count();
         }
         if !dev_new.is_finite() {
@@ -417,6 +422,7 @@ pub(crate) fn estimate(
             eta,
             reparametrisation: xs.reparametrisation(),
             vanishing_mu: vanishing,
+            falling,
             notes,
         },
     ))

@@ -5,11 +5,35 @@
 //!   clustered standard errors (Correia 2015). Dropped iteratively.
 //! * **Separation** (PPML only; Correia, Guimarães & Zylkin 2019, "Verifying
 //!   the existence of maximum likelihood estimates for generalized linear
-//!   models") — observations whose conditional mean is zero at the MLE. First
-//!   those in a fixed-effect level whose outcome is all zero; then the ReLU
-//!   method, which finds a certificate `z = Xγ + Dα` with `z_i = 0` where
-//!   `y_i > 0` and `z_i ≥ 0` where `y_i = 0`: the observations with `z_i > 0`
-//!   are separated.
+//!   models", CGZ below) — observations whose conditional mean is zero at the
+//!   MLE: exactly the zero rows where some certificate `z = Xγ + Dα`, zero
+//!   on every positive row and non-negative on every zero row, is positive.
+//!   First those in a fixed-effect level whose outcome is all zero
+//!   ([`prune`], fixest's check); then the regressors and fixed effects
+//!   together, in three steps that each prove what they conclude:
+//!
+//!   1. **The fit's certificate.** PPML is fitted on the pruned sample. At
+//!      convergence its score residual `μ − y` is orthogonal to the
+//!      regressors and fixed effects and equals `μ_i > 0` on each zero row: by
+//!      Stiemke's lemma no certificate can be positive where `μ_i` is clearly
+//!      positive, so only the zero rows with a vanishing mean
+//!      ([`candidates`]) can be separated. None: the fit is final.
+//!   2. **One least-squares fit.** The candidates' indicator is regressed on
+//!      the regressors and fixed effects (held rows weighted 100); if every
+//!      candidate's fitted value is below one, the weighted residual is a
+//!      Stiemke certificate that none of them is separated either
+//!      (`nothing_separable`).
+//!   3. **The ReLU method** (CGZ §4.2, [`relu`]) on the candidates alone,
+//!      narrowed after two iterations to the rows still positive, stopped by a
+//!      checked certificate (its separated rows are dropped, the sample
+//!      pruned again and refitted from step 1) or by its iterates' norm
+//!      falling below the tolerance (nothing separated).
+//!
+//!   On the shipped panel's sector outcomes and the penppml panel, step 1 or
+//!   2 ends the check except on agriculture, where step 3 finds the 2 rows
+//!   the fixed effects miss in 3 iterations (the ReLU on every zero row, as
+//!   before, took 1,000 and more without finishing); see
+//!   `docs/performance.md`.
 
 use crate::design::Design;
 use crate::error::Result;
@@ -146,7 +170,42 @@ pub(crate) fn prune(d: Design, singletons: bool, sep: Separation) -> Design {
     d.subset_why(&keep, &why)
 }
 
-/// Parameters of the ReLU separation test.
+/// A fitted mean below this fraction of the mean outcome leaves a zero row
+/// a candidate for separation.
+pub(crate) const CANDIDATE_MU: f64 = crate::ppml::MU_TOL;
+
+/// The zero rows that may be separated, judged on a converged PPML fit
+/// (linear predictor `eta`, in the outcome's units, and the rows whose
+/// linear predictor still `falling` at its last step): those whose fitted
+/// mean is below [`CANDIDATE_MU`] of the mean outcome, and those still
+/// falling at any mean.
+///
+/// Why the others cannot be (Stiemke's lemma, as used by Correia, Guimarães
+/// & Zylkin 2019, §3): rows are separated exactly when some `z = Xγ + Dα`
+/// is zero on the positive rows, non-negative on the zero rows and positive
+/// somewhere; no such `z` exists if some `λ` with `X'λ = 0`, `D'λ = 0` is
+/// strictly positive on every zero row. The fit's score residual `λ = μ − y`
+/// satisfies the first conditions at convergence, and on a zero row it is
+/// `μ_i`: a separating `z` would need `Σ μ_i z_i = 0`, impossible where
+/// `μ_i` is clearly positive. Clearly: the score is zero only to the fit's
+/// tolerance, so a row whose mean is tiny proves nothing, and neither does
+/// one whose mean still falls — IRLS moves along a separating direction by
+/// about one in log per step, and stops once the deviance those rows still
+/// carry is below its tolerance, which on a large panel can leave their
+/// means well above any fixed floor (a regressor that is one on a few zero
+/// rows of large pairs does it: `tests/parity.rs`'s separated panel). So a
+/// separating `z` lives on the candidates, and the ReLU method only needs
+/// to look there.
+pub(crate) fn candidates(y: &[f64], eta: &[f64], falling: &[bool]) -> Vec<bool> {
+    let mean = y.iter().sum::<f64>() / y.len().max(1) as f64;
+    let floor = (CANDIDATE_MU * mean).ln();
+    y.par_iter()
+        .zip(eta.par_iter())
+        .zip(falling.par_iter())
+        .map(|((&y, &e), &f)| y == 0.0 && (e < floor || f))
+        .collect()
+}
+
 /// What one run of the ReLU check found.
 pub(crate) struct ReluOutcome {
     /// True for the observations proven separated.
@@ -156,9 +215,12 @@ pub(crate) struct ReluOutcome {
     /// False if the iteration limit was reached before a certificate was
     /// found: then nothing is marked, and separated observations may remain.
     pub converged: bool,
-    /// The design's rows laid out by level, for IRLS to reuse.
-    pub layout: Option<Layout>,
 }
+
+/// How far below one every free row's first fitted value must be for the
+/// first fit to prove that nothing is separated (a margin over the
+/// least-squares solve's accuracy).
+const FIRST_MARGIN: f64 = 1e-6;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ReluParams {
@@ -180,27 +242,212 @@ impl Default for ReluParams {
     }
 }
 
-/// The ReLU method: returns `(separated, iterations, layout)` where
-/// `separated[i]` is true for the observations found separated by the
-/// regressors (and fixed effects together), and `layout` the rows laid out
-/// by level if the check built it (IRLS reuses it when nothing was dropped).
-pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<ReluOutcome> {
-    let n = d.n();
-    let boundary: Vec<bool> = d.y.iter().map(|&y| y == 0.0).collect();
-    if !boundary.iter().any(|&b| b) || (d.p() == 0 && d.fe.is_empty()) {
+/// The ReLU method (Correia, Guimarães & Zylkin 2019, §4.2): finds the
+/// observations separated by the regressors and fixed effects together.
+///
+/// `candidates` (when given) are the only zero rows that may be separated
+/// (see [`candidates`]); every other row is held at zero like a positive
+/// one. Each iteration regresses `u` (the positive part of the last
+/// certificate, the candidates' indicator at first) on the regressors and
+/// fixed effects with weight `interior_weight` on the held rows, and sets
+/// `u ← max(ẑ, 0)` on the free ones. It stops when
+///
+/// * no free row's fitted value is below `−tol/10`: `ẑ` is a certificate,
+///   checked (zero on the held rows to `tol/10`) before its rows above
+///   `tol` are declared separated;
+/// * `‖u‖₂ ≤ tol`: the iterates' norms never rise (a least-squares fit and a
+///   positive part are both contractions), so no row can later exceed `tol`
+///   and nothing is separated. This is how the method ends on data with no
+///   separation, where its iterates shrink towards zero.
+pub(crate) fn relu(
+    d: &Design,
+    params: ReluParams,
+    candidates: Option<&[bool]>,
+) -> Result<ReluOutcome> {
+    let free: Vec<bool> = match candidates {
+        Some(c) => c.iter().zip(&d.y).map(|(&c, &y)| c && y == 0.0).collect(),
+        None => d.y.iter().map(|&y| y == 0.0).collect(),
+    };
+    if !free.iter().any(|&f| f) || (d.p() == 0 && d.fe.is_empty()) {
         return Ok(ReluOutcome {
+            separated: vec![false; d.n()],
+            iterations: 0,
+            converged: true,
+        });
+    }
+    let layout = Layout::new(&d.fe);
+    if nothing_separable(d, &layout, &free)? {
+        return Ok(ReluOutcome {
+            separated: vec![false; d.n()],
+            iterations: 1,
+            converged: true,
+        });
+    }
+    let layout = &layout;
+    match relu_run(d, layout, params, &free, true)? {
+        Run::Done(outcome) => Ok(outcome),
+        Run::Shrink(narrow, iterations) => {
+            // A certificate that is zero on more rows is still one: what the
+            // narrowed run finds is separated. If it finds nothing, that
+            // proves nothing about the rows it held, and the full run decides.
+            let mut outcome = relu_run(d, layout, params, &narrow, false)?.done();
+            outcome.iterations += iterations;
+            if outcome.converged && outcome.separated.iter().any(|&s| s) {
+                return Ok(outcome);
+            }
+            let mut full = relu_run(d, layout, params, &free, false)?.done();
+            full.iterations += outcome.iterations;
+            Ok(full)
+        }
+    }
+}
+
+/// Iterations after which a run narrows its free rows to those still
+/// positive (see [`relu`]).
+const NARROW_AFTER: usize = 2;
+
+/// How a run of the ReLU iteration ended.
+enum Run {
+    Done(ReluOutcome),
+    /// After `NARROW_AFTER` iterations (the `usize`), the free rows still
+    /// positive: a narrower run is cheaper (its certificate converges
+    /// faster when the rows it no longer carries held it back).
+    Shrink(Vec<bool>, usize),
+}
+
+impl Run {
+    fn done(self) -> ReluOutcome {
+        match self {
+            Run::Done(o) => o,
+            // Only runs that may narrow return `Shrink`.
+            Run::Shrink(_, iterations) => ReluOutcome {
+                separated: Vec::new(),
+                iterations,
+                converged: false,
+            },
+        }
+    }
+}
+
+/// The weight of the held rows in [`nothing_separable`]'s fit.
+const HELD_WEIGHT: f64 = 1e2;
+
+/// Stiemke's lemma on one least-squares fit: true if it proves that no
+/// `free` row can be separated (the rows not free held at zero).
+///
+/// Regress `u`, the indicator of the free rows, on the regressors and fixed
+/// effects with weight one on the free rows and [`HELD_WEIGHT`] on the held
+/// ones, and call `ẑ` the fitted values. The weighted residual
+/// `λ = W(u − ẑ)` is orthogonal to every regressor and fixed effect
+/// (`X'λ = D'λ = 0`: the normal equations), and on a free row it is
+/// `1 − ẑ_i`. If every free row
+/// has `ẑ_i < 1`, `λ` is strictly positive on the free rows, and a
+/// separating `z = Xγ + Dα` (zero on the held rows, `≥ 0` and not all zero
+/// on the free ones) would need `λ'z = Σ_free (1 − ẑ_i) z_i = 0`: there is
+/// none. When some free row has `ẑ_i ≥ 1` the fit proves nothing and the
+/// ReLU iteration decides. Any positive weights make `λ` a valid test; a
+/// moderate weight on the held rows keeps `ẑ` small on the free ones (on
+/// the shipped panel's sectors and the penppml panel, the largest `ẑ` is
+/// 0.2–0.6 at 100, above 1 at unit weights) while the demeaning stays well
+/// conditioned (20–40 conjugate-gradient steps where the ReLU's weights of
+/// 1e8 take hundreds).
+fn nothing_separable(d: &Design, layout: &Layout, free: &[bool]) -> Result<bool> {
+    let n = d.n();
+    let p = d.p();
+    let w: Vec<f64> = free
+        .iter()
+        .map(|&f| if f { 1.0 } else { HELD_WEIGHT })
+        .collect();
+    let mut eq = NormalEquations::new(layout, &w);
+    let u: Vec<f64> = free.iter().map(|&f| if f { 1.0 } else { 0.0 }).collect();
+    let mut u_tilde = vec![0.0; n];
+    let mut uwork = Coefficients::zeros(layout);
+    let mut x_tilde = vec![0.0; n * p];
+    let mut xwork = Coefficients::many(layout, p);
+    let infos = {
+        let mut jobs = CoefJob::outcome_and_columns(
+            &u,
+            &mut u_tilde,
+            &mut uwork,
+            &d.x,
+            &mut x_tilde,
+            &mut xwork,
+            false,
+        );
+        eq.solve(
+            &mut jobs,
+            &DemeanParams {
+                tol: 1e-10,
+                max_iter: 50_000,
+            },
+        )
+    };
+    if !infos.iter().all(|i| i.converged) {
+        return Ok(false);
+    }
+    let xtx = linalg::xtwx(&x_tilde, n, Some(&w));
+    let raw: Vec<f64> = (0..p).map(|j| xtx[(j, j)].max(1e-300)).collect();
+    let keep: Vec<usize> = {
+        let dropped = linalg::collinear_columns(&xtx, &raw, 1e-12);
+        (0..p).filter(|j| !dropped.contains(j)).collect()
+    };
+    let beta = if keep.is_empty() {
+        Vec::new()
+    } else {
+        let xtx_k = xtx.select_rows(&keep).select_columns(&keep);
+        let xtu: Vec<f64> = keep
+            .iter()
+            .map(|&j| {
+                x_tilde[j * n..(j + 1) * n]
+                    .iter()
+                    .zip(&u_tilde)
+                    .zip(&w)
+                    .map(|((x, u), w)| w * x * u)
+                    .sum()
+            })
+            .collect();
+        linalg::solve_spd(&xtx_k, &nalgebra::DVector::from_vec(xtu))?
+            .as_slice()
+            .to_vec()
+    };
+    // ẑ = u − (ũ − X̃β) on the free rows, its largest value.
+    let top = (0..n)
+        .into_par_iter()
+        .filter(|&i| free[i])
+        .map(|i| {
+            let xb: f64 = keep
+                .iter()
+                .zip(&beta)
+                .map(|(&j, b)| x_tilde[j * n + i] * b)
+                .sum();
+            u[i] - (u_tilde[i] - xb)
+        })
+        .reduce(|| f64::NEG_INFINITY, f64::max);
+    Ok(top < 1.0 - FIRST_MARGIN)
+}
+
+/// One run of the ReLU iteration with `free` the rows that may be positive.
+fn relu_run(
+    d: &Design,
+    layout: &Layout,
+    params: ReluParams,
+    free: &[bool],
+    narrow: bool,
+) -> Result<Run> {
+    let n = d.n();
+    let boundary = free;
+    if !boundary.iter().any(|&b| b) || (d.p() == 0 && d.fe.is_empty()) {
+        return Ok(Run::Done(ReluOutcome {
             separated: vec![false; n],
             iterations: 0,
             converged: true,
-            layout: None,
-        });
+        }));
     }
     let w: Vec<f64> = boundary
         .iter()
         .map(|&b| if b { 1.0 } else { params.interior_weight })
         .collect();
-    let layout = Layout::new(&d.fe);
-    let mut eq = NormalEquations::new(&layout, &w);
+    let mut eq = NormalEquations::new(layout, &w);
     let demean_params = DemeanParams {
         tol: 1e-9,
         max_iter: 50_000,
@@ -213,10 +460,10 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<ReluOutcome> {
         .map(|&b| if b { 1.0 } else { 0.0 })
         .collect();
     let mut u_tilde = vec![0.0; n];
-    let mut uwork = Coefficients::zeros(&layout);
+    let mut uwork = Coefficients::zeros(layout);
     let mut x_tilde = vec![0.0; n * p];
     {
-        let mut xwork = Coefficients::many(&layout, p);
+        let mut xwork = Coefficients::many(layout, p);
         let mut jobs = CoefJob::outcome_and_columns(
             &u,
             &mut u_tilde,
@@ -262,15 +509,16 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<ReluOutcome> {
         } else {
             linalg::solve_spd(&xtx_k, &linalg::xtwv(&xk, n, Some(&w), &u_tilde))?
         };
-        // z = u − (ũ − X̃β), the fitted values of the weighted regression,
-        // set to zero where y > 0 and where within `tol` of zero; counted:
-        // the boundary rows where it is negative.
+        // ẑ = u − (ũ − X̃β), the fitted values of the weighted regression,
+        // on every row. On the free rows: set to zero within `tol` of zero,
+        // counted when negative. On the held rows: the largest |ẑ|, which a
+        // certificate must have at zero.
         let (xk, beta) = (&xk[..], beta.as_slice());
-        let negative: usize = z
+        let (negative, held, top) = z
             .par_chunks_mut(CHUNK)
             .enumerate()
             .map(|(t, z)| {
-                let mut negative = 0;
+                let (mut negative, mut held, mut top) = (0usize, 0.0f64, f64::NEG_INFINITY);
                 for (j, zi) in z.iter_mut().enumerate() {
                     let i = t * CHUNK + j;
                     let mut xb = 0.0;
@@ -278,25 +526,47 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<ReluOutcome> {
                         xb += xk[c * n + i] * b;
                     }
                     let fitted = u[i] - (u_tilde[i] - xb);
-                    *zi = if !boundary[i] || (fitted > -0.1 * params.tol && fitted < params.tol) {
+                    *zi = if !boundary[i] {
+                        held = held.max(fitted.abs());
+                        0.0
+                    } else if fitted > -0.1 * params.tol && fitted < params.tol {
+                        top = top.max(fitted);
                         0.0
                     } else {
+                        top = top.max(fitted);
                         negative += usize::from(fitted < 0.0);
                         fitted
                     };
                 }
-                negative
+                (negative, held, top)
             })
-            .sum();
-        if negative == 0 {
-            // z is zero off the boundary: its positive rows are separated.
-            let sep = z.par_iter().map(|&z| z > 0.0).collect();
-            return Ok(ReluOutcome {
-                separated: sep,
+            .reduce(
+                || (0, 0.0, f64::NEG_INFINITY),
+                |a, b| (a.0 + b.0, a.1.max(b.1), a.2.max(b.2)),
+            );
+        if iter == 1 && top < 1.0 - FIRST_MARGIN {
+            // The first fit proves there is nothing to find, as in
+            // `nothing_separable` (any positive weights will do).
+            return Ok(Run::Done(ReluOutcome {
+                separated: vec![false; n],
                 iterations: iter,
                 converged: true,
-                layout: Some(layout),
-            });
+            }));
+        }
+        if negative == 0 {
+            // ẑ is a certificate if it is zero on the held rows; its
+            // positive rows are separated.
+            let certified = held <= 0.1 * params.tol;
+            let sep = if certified {
+                z.par_iter().map(|&z| z > 0.0).collect()
+            } else {
+                vec![false; n]
+            };
+            return Ok(Run::Done(ReluOutcome {
+                separated: sep,
+                iterations: iter,
+                converged: certified,
+            }));
         }
         u.par_iter_mut()
             .zip(z.par_iter())
@@ -306,13 +576,31 @@ pub(crate) fn relu(d: &Design, params: ReluParams) -> Result<ReluOutcome> {
                     *u = z.max(0.0);
                 }
             });
+        let norm = u.par_iter().map(|u| u * u).sum::<f64>().sqrt();
+        if narrow && iter == NARROW_AFTER {
+            let still: Vec<bool> = u
+                .iter()
+                .zip(boundary)
+                .map(|(&u, &b)| b && u > 0.0)
+                .collect();
+            if still.iter().any(|&s| s) && still != boundary {
+                return Ok(Run::Shrink(still, iter));
+            }
+        }
+        if norm <= params.tol {
+            // The iterates shrink to zero: nothing is separated.
+            return Ok(Run::Done(ReluOutcome {
+                separated: vec![false; n],
+                iterations: iter,
+                converged: true,
+            }));
+        }
     }
     // The limit was reached: nothing is proven separated, and the caller
     // says so (the fit goes on with the sample as it is).
-    Ok(ReluOutcome {
+    Ok(Run::Done(ReluOutcome {
         separated: vec![false; n],
         iterations: params.max_iter,
         converged: false,
-        layout: Some(layout),
-    })
+    }))
 }

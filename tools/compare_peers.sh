@@ -2,7 +2,15 @@
 # Time `gravity fit` against pyfixest (Rust demeaning back-end, its fastest) on
 # one gravity-panel CSV, alternating runs: ours, peer, ours, peer, ...
 #
-#   tools/compare_peers.sh PANEL.csv [RUNS]        (RUNS default 3)
+#   tools/compare_peers.sh [--outcome COL] [--ir] PANEL.csv [RUNS]   (RUNS default 3)
+#
+# --outcome COL: PANEL is the shipped panel (data/gravity_panel.csv.gz) or one
+#   built like it; COL (trade, trade_goods, trade_agriculture,
+#   trade_mining_energy or trade_services) becomes `trade`, fta `rta` and
+#   sanction_trade `sanction` in a temporary CSV of the rows where COL is
+#   present, which both sides then read (the peer script's column names).
+# --ir: pyfixest also runs its iterative-rectifier check
+#   (separation_check=["fe","ir"]; the default is ["fe"], fixest's).
 #
 # Model (both sides):
 #   trade ~ rta + sanction | exporter^year + importer^year + exporter^importer
@@ -23,7 +31,15 @@
 # R/fixest is not compared: it cannot be installed on these machines (no CRAN).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-file="${1:?usage: tools/compare_peers.sh PANEL.csv [RUNS]}"
+outcome=""; peer_name="pyfixest-rust"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --outcome) outcome="$2"; shift 2 ;;
+    --ir) peer_name="pyfixest-rust+ir"; shift ;;
+    *) break ;;
+  esac
+done
+file="${1:?usage: tools/compare_peers.sh [--outcome COL] [--ir] PANEL.csv [RUNS]}"
 runs="${2:-3}"
 # the shared peer scripts: $SHARED, else ../shared/bench (a checkout next to
 # ../shared), else ../../shared/bench (a worktree one level deeper)
@@ -76,8 +92,27 @@ run_timed() { # OUT TV CMD...: run CMD, stdout to OUT; print the wall seconds
   return $rc
 }
 
+if [ -n "$outcome" ]; then
+  python3 - "$file" "$outcome" "$tmp/panel.csv" <<'PY'
+import csv, gzip, sys
+src, col, out = sys.argv[1:]
+opener = gzip.open if src.endswith(".gz") else open
+with opener(src, "rt", newline="") as f, open(out, "w", newline="") as g:
+    r = csv.DictReader(f)
+    if col not in r.fieldnames:
+        sys.exit(f"{src}: no column '{col}' (columns: {', '.join(r.fieldnames)})")
+    w = csv.writer(g)
+    w.writerow(["exporter", "importer", "year", "trade", "rta", "sanction"])
+    for row in r:
+        if row[col] != "":
+            w.writerow([row["exporter"], row["importer"], row["year"], row[col],
+                        row["fta"], row["sanction_trade"]])
+PY
+  echo "# $file, outcome $outcome: $tmp/panel.csv"
+  file="$tmp/panel.csv"
+fi
 rows=$(($(wc -l < "$file") - 1))
-echo "# $file: $rows rows; $runs alternating runs; $(nproc) cores; $(date -u +%FT%TZ)"
+echo "# $file: $rows rows; $runs alternating runs; peer $peer_name; $(nproc) cores; $(date -u +%FT%TZ)"
 printf '%-4s %-10s %10s %10s %10s %8s\n' run who estimate_s fit_s wall_s peak_MB
 : > "$tmp/ours.tsv"; : > "$tmp/peer.tsv"
 for r in $(seq 1 "$runs"); do
@@ -90,7 +125,7 @@ print("%.3f %.3f" % (t["estimate_s"], t["prepare_s"] + t["estimate_s"] + t["infe
   printf '%-4s %-10s %10s %10s %10s %8s\n' "$r" gravity "$est" "$fitc" "$w" "$mem"
   printf '%s\t%s\t%s\t%s\n' "$est" "$fitc" "$w" "$mem" >> "$tmp/ours.tsv"
 
-  w=$(run_timed "$tmp/peer.out" "$tmp/peer.tv" "$py" "$shared/peer_py.py" pyfixest-rust a "$file" --runs 1) || {
+  w=$(run_timed "$tmp/peer.out" "$tmp/peer.tv" "$py" "$shared/peer_py.py" "$peer_name" a "$file" --runs 1) || {
     echo "pyfixest failed:" >&2; tail -5 "$tmp/peer.out.err" >&2; exit 1; }
   res=$(grep '^RESULT' "$tmp/peer.out" | tail -1) || {
     echo "pyfixest printed no RESULT line:" >&2; tail -5 "$tmp/peer.out.err" >&2; exit 1; }
