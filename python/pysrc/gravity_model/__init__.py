@@ -40,9 +40,9 @@ _TIDY_COLUMNS = ["Estimate", "Std. Error", "t value", "Pr(>|t|)", "2.5%", "97.5%
 def _vcov_spec(vcov: VcovArg, fixef: Sequence[str]) -> str:
     """pyfixest's ``vcov`` argument in the engine's words."""
     if vcov is None:
-        # pyfixest's (and fixest's) default: clustered by the first fixed
-        # effect, iid without fixed effects.
-        return f"cluster:{fixef[0]}" if fixef else "iid"
+        # pyfixest 0.60's default, with or without fixed effects (fixest's
+        # own default clusters by the first fixed effect).
+        return "iid"
     if isinstance(vcov, str):
         v = vcov.strip()
         if v.lower() in ("iid", "standard", "hetero", "hc1", "robust", "twoway"):
@@ -411,8 +411,8 @@ def fepois(
             ``i()``, ``l()``/``f()``/``d()`` (with ``panel``), ``sw()``, ``csw()``, ``c()``.
         data: pandas or polars DataFrame (or an Arrow PyCapsule object).
         vcov: ``"iid"``, ``"hetero"`` (``"HC1"``), ``"twoway"``, ``{"CRV1": "pair"}``,
-            ``{"CRV1": "exporter+importer"}`` (two-way); default as pyfixest's:
-            clustered by the first fixed effect (iid without fixed effects).
+            ``{"CRV1": "exporter+importer"}`` (two-way); default ``"iid"``, as
+            pyfixest 0.60's (fixest's own default clusters by the first fixed effect).
         ssc: ``"fixest"`` (default, pyfixest's) or ``"ppmlhdfe"`` (Stata's).
         weights: column of prior weights.
         offset: column of the offset (coefficient one).
