@@ -3,12 +3,13 @@
 //!
 //! Thin on purpose: it turns columns handed over by the Python layer
 //! (`pysrc/gravity_model/`) into a [`Frame`], runs the library's
-//! [`fit`](gravity_model::fit) or [`simulate::run`] with the GIL released,
+//! [`fit`](fn@gravity_model::fit) or [`simulate::run`] with the GIL released,
 //! and gives back plain Python values (lists, tuples, strings, JSON text)
 //! that the Python layer turns into pandas objects. Every error is the
 //! library's [`Error`], raised as the `gravity_model` exception of its
 //! [`ErrorKind`] with the library's message.
 
+use gravity_model::formula::subset::Subset;
 use gravity_model::report::{CoefStat, Etable, EtableModel, FitReport, Format, Table, Timings};
 use gravity_model::simulate::{self, Scenario};
 use gravity_model::terms::PanelSpec;
@@ -16,7 +17,6 @@ use gravity_model::{
     Column, Error, ErrorKind, Estimator, Factor, Fit, FitOptions, FixefRm, Formula, Frame,
     Inference, LinearCombination, SmallSample, VcovSpec,
 };
-use gravity_model::formula::subset::Subset;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -372,6 +372,9 @@ struct NativeFit {
 /// p-value, CI low, CI high, and why the statistics are missing (if so).
 type CoefTuple = (String, f64, f64, f64, f64, f64, f64, Option<String>);
 
+/// One fixed-effect dimension for Python: its name, levels and values.
+type FixefTuple = (String, Vec<String>, Vec<f64>);
+
 fn coef_tuple(r: &gravity_model::CoefRow) -> CoefTuple {
     (
         r.name.clone(),
@@ -540,7 +543,7 @@ impl NativeFit {
 
     /// The fixed effects: per dimension its name, levels and values (log
     /// scale for PPML), with the library's normalisation.
-    fn fixef(&self, py: Python<'_>) -> PyResult<Vec<(String, Vec<String>, Vec<f64>)>> {
+    fn fixef(&self, py: Python<'_>) -> PyResult<Vec<FixefTuple>> {
         let fit = Arc::clone(&self.fit);
         let fe = py.detach(move || fit.fixed_effects()).map_err(to_py)?;
         Ok(fe

@@ -99,7 +99,9 @@ def test_default_vcov_is_pyfixests(balanced):
 def test_polars_equals_pandas(balanced):
     pl = pytest.importorskip("polars")
     a = gm.fepois(THREE_WAY, balanced, vcov={"CRV1": "pair"})
-    b = gm.fepois(THREE_WAY, pl.from_pandas(balanced), vcov={"CRV1": "pair"})
+    from conftest import fixture
+
+    b = gm.fepois(THREE_WAY, pl.read_csv(fixture("parity", "balanced.csv")), vcov={"CRV1": "pair"})
     pd.testing.assert_frame_equal(a.tidy(), b.tidy(), check_exact=True)
     assert list(a.sample) == list(b.sample)
 
