@@ -672,25 +672,46 @@ fn etable(
 }
 
 /// The full result of a scenario as JSON text (every pair; the CLI's
-/// `--json` keeps the shocked ones).
-fn run_scenario(py: Python<'_>, scenario: Scenario) -> PyResult<String> {
-    let cf = py.detach(move || simulate::run(&scenario)).map_err(to_py)?;
+/// `--json` keeps the shocked ones). With `progress`, a count of the
+/// finished draws is written to stderr as they finish.
+fn run_scenario(py: Python<'_>, scenario: Scenario, progress: bool) -> PyResult<String> {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let total = scenario.uncertainty.draws();
+    let done = AtomicUsize::new(0);
+    let tick = || {
+        let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if progress {
+            let mut err = std::io::stderr().lock();
+            // A progress line that cannot be written is not worth failing for.
+            let _ = write!(err, "\rdraws {k}/{total}");
+            let _ = err.flush();
+        }
+    };
+    let cf = py
+        .detach(|| simulate::run_with_progress(&scenario, &tick))
+        .map_err(to_py)?;
+    if progress && total > 0 {
+        eprintln!();
+    }
     serde_json::to_string(&cf).map_err(|e| to_py(Error::Bug(e.to_string())))
 }
 
 /// Runs the scenario file at `path` (the CLI's `gravity simulate
 /// --scenario`); the result as JSON text.
 #[pyfunction]
-fn simulate_path(py: Python<'_>, path: PathBuf) -> PyResult<String> {
+#[pyo3(signature = (path, progress=false))]
+fn simulate_path(py: Python<'_>, path: PathBuf, progress: bool) -> PyResult<String> {
     let scenario = Scenario::from_toml_path(&path).map_err(to_py)?;
-    run_scenario(py, scenario)
+    run_scenario(py, scenario, progress)
 }
 
 /// Runs a scenario given as JSON text with the TOML file's keys (`shock`
 /// a list of tables); relative `data` and `gdp` paths are taken from
 /// `base`. The result as JSON text.
 #[pyfunction]
-fn simulate_json(py: Python<'_>, text: &str, base: PathBuf) -> PyResult<String> {
+#[pyo3(signature = (text, base, progress=false))]
+fn simulate_json(py: Python<'_>, text: &str, base: PathBuf, progress: bool) -> PyResult<String> {
     let value: toml::Value = serde_json::from_str(text).map_err(|e| {
         to_py(Error::scenario(
             "(dict)",
@@ -715,7 +736,7 @@ fn simulate_json(py: Python<'_>, text: &str, base: PathBuf) -> PyResult<String> 
     if let Some(g) = scenario.gdp.take() {
         scenario.gdp = Some(resolve(&g));
     }
-    run_scenario(py, scenario)
+    run_scenario(py, scenario, progress)
 }
 
 /// The engine's version.

@@ -185,3 +185,22 @@ def test_gil_released_during_estimation(balanced):
     # With the GIL held through each native call, this thread could not run
     # while the estimations did.
     assert len(inside) >= 10, (len(inside), span["t1"] - span["t0"])
+
+
+def test_arrow_pycapsule_object():
+    pl = pytest.importorskip("polars")
+    df = pl.read_csv(BALANCED)
+
+    class Capsule:
+        """Only the Arrow PyCapsule interface, as a DuckDB or pyarrow object offers."""
+
+        def __init__(self, d):
+            self._d = d
+
+        def __arrow_c_stream__(self, requested_schema=None):
+            return self._d.__arrow_c_stream__(requested_schema)
+
+    fml = "trade ~ rta + sanction | exporter^year + importer^year"
+    a = gm.fepois(fml, Capsule(df), vcov="hetero")
+    b = gm.fepois(fml, df, vcov="hetero")
+    pd.testing.assert_frame_equal(a.tidy(), b.tidy(), check_exact=True)

@@ -59,3 +59,15 @@ def test_bad_scenario_raises_scenario_error():
 def test_missing_scenario_file():
     with pytest.raises(gm.GravityIOError, match="no_such.toml"):
         gm.simulate("no_such.toml")
+
+
+def test_progress_on_stderr(capfd):
+    scenario = {"data": os.path.join(REPO, "tests", "fixtures", "agtpa", "ch1_app3.csv.gz"),
+                "formula": "trade ~ rta | exporter^year + importer^year + pair_sym",
+                "vcov": "cluster:cluster_pair", "year": 1994, "sigma": 7.0, "reference": "DEU",
+                "impute_pair_effects": ["ldist", "cntg", "lang", "clny"], "draws": 5, "seed": 1,
+                "shock": [{"variable": "rta", "value": 0.0, "between": ["CAN", "MEX", "USA"]}]}
+    gm.simulate(scenario, progress=True)
+    assert "draws 5/5" in capfd.readouterr().err
+    gm.simulate(scenario)
+    assert capfd.readouterr().err == ""

@@ -554,7 +554,11 @@ class Simulation:
         )
 
 
-def simulate(scenario: Union[str, "os.PathLike[str]", Dict[str, Any]], base_dir: Optional[str] = None) -> Simulation:
+def simulate(
+    scenario: Union[str, "os.PathLike[str]", Dict[str, Any]],
+    base_dir: Optional[str] = None,
+    progress: bool = False,
+) -> Simulation:
     """A general-equilibrium counterfactual, as ``gravity simulate``.
 
     Args:
@@ -565,6 +569,7 @@ def simulate(scenario: Union[str, "os.PathLike[str]", Dict[str, Any]], base_dir:
             "shock": [{"variable": "rta", "value": 0, "between": ["CAN", "MEX", "USA"]}]}``.
         base_dir: for a dict, the directory relative paths are taken from
             (default: the current directory).
+        progress: write a count of the finished Monte Carlo draws to stderr.
 
     Raises:
         ScenarioError: an invalid scenario (naming the key); the other
@@ -572,9 +577,10 @@ def simulate(scenario: Union[str, "os.PathLike[str]", Dict[str, Any]], base_dir:
     """
     if isinstance(scenario, dict):
         text = json.dumps(scenario)
-        out = _native.simulate_json(text, os.fspath(base_dir) if base_dir is not None else os.getcwd())
+        base = os.fspath(base_dir) if base_dir is not None else os.getcwd()
+        out = _native.simulate_json(text, base, progress)
     elif isinstance(scenario, (str, os.PathLike)):
-        out = _native.simulate_path(os.fspath(scenario))
+        out = _native.simulate_path(os.fspath(scenario), progress)
     else:
         raise TypeError(f"scenario must be a path or a dict, found {type(scenario).__name__}")
     return Simulation(json.loads(out))
