@@ -4,11 +4,13 @@ the 450k-row synthetic panel of ../shared/bench/gen_panel.py (--size medium
 --seed 1: 150 countries, 20 years).
 
     python python/bench/fepois_vs_pyfixest.py [--reps 5] [--shared ../shared] [--csv FILE]
+                                              [--pyfixest-backend numba|rust]
 
 Both fit the three-way PPML
     trade ~ rta + sanction | exporter^year + importer^year + exporter^importer
 with standard errors clustered by pair, each with its own defaults otherwise
 (pyfixest 0.60: MAP demeaner with the numba backend, separation_check ["fe"];
+--pyfixest-backend rust gives it MapDemeaner(backend="rust") instead;
 gravity_model: separation by the fixed effects and the ReLU check). The
 timed call is the whole call from a pandas DataFrame (conversion of the
 columns included). After one warm-up call each (pyfixest compiles with
@@ -37,6 +39,8 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--shared", default=os.path.join(here, "..", "..", "..", "shared"))
     ap.add_argument("--csv", help="an existing panel instead of generating one")
+    ap.add_argument("--pyfixest-backend", choices=["default", "numba", "rust"], default="default",
+                    help="pyfixest's MAP demeaner back-end (default: pyfixest's own default)")
     args = ap.parse_args()
 
     import gravity_model as gm
@@ -56,10 +60,17 @@ def main():
     def ours():
         return gm.fepois(FML, df, vcov={"CRV1": "pair"})
 
+    extra = {}
+    if args.pyfixest_backend != "default":
+        from pyfixest.demeaners import MapDemeaner
+
+        extra["demeaner"] = MapDemeaner(backend=args.pyfixest_backend)
+    print(f"pyfixest demeaner: {args.pyfixest_backend}", flush=True)
+
     def theirs():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return pf.fepois(FML, data=df, vcov={"CRV1": "pair"})
+            return pf.fepois(FML, data=df, vcov={"CRV1": "pair"}, **extra)
 
     def timed(f):
         t0 = time.perf_counter()

@@ -204,3 +204,50 @@ def test_arrow_pycapsule_object():
     a = gm.fepois(fml, Capsule(df), vcov="hetero")
     b = gm.fepois(fml, df, vcov="hetero")
     pd.testing.assert_frame_equal(a.tidy(), b.tidy(), check_exact=True)
+
+
+# -- the formula language, as the CLI --------------------------------------
+
+TERMS = fixture("formula", "ch1_terms.csv.gz")
+FE = "exporter^year + importer^year"
+
+
+@pytest.fixture(scope="module")
+def terms():
+    return pd.read_csv(TERMS)
+
+
+@pytest.mark.parametrize("fml,kw,cli", [
+    ("trade ~ rta + l(rta, 4) + l(rta, 8) + l(rta, 12) | " + FE + " + pair_id",
+     dict(panel="exporter^importer,year", vcov={"CRV1": "pair_id"}),
+     ["--panel", "exporter^importer,year", "--vcov", "cluster:pair_id"]),
+    ("trade ~ i(year, log(dist)) + cntg + lang + clny | " + FE,
+     dict(subset="exporter != importer", vcov={"CRV1": "pair_id"}),
+     ["--subset", "exporter != importer", "--vcov", "cluster:pair_id"]),
+    ("trade ~ rta + i(year, intl, ref = 2006) | " + FE + " + pair_id",
+     dict(vcov="hetero"), ["--vcov", "hetero"]),
+])
+def test_formula_language_equals_cli(terms, gravity_bin, fml, kw, cli):
+    import json
+
+    ours = gm.fepois(fml, terms, **kw)
+    report = json.loads(run_cli(gravity_bin, "fit", "--data", TERMS, "--formula", fml, "--json", *cli))
+    theirs = pd.DataFrame(report["coefficients"]).set_index("name")
+    assert list(ours.coef().index) == list(theirs.index)
+    np.testing.assert_allclose(ours.coef(), theirs["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(ours.se(), theirs["std_error"], rtol=1e-10)
+    assert ours.nobs == report["nobs"]
+    assert ours.dropped["missing"] == report["dropped"]["missing"]
+
+
+def test_lincom_equals_cli(terms, gravity_bin):
+    import json
+
+    fml = "trade ~ rta + l(rta, 4) + l(rta, 8) + l(rta, 12) | " + FE + " + pair_id"
+    expr = "total=rta + `l(rta, 4)` + `l(rta, 8)` + `l(rta, 12)`"
+    ours = gm.fepois(fml, terms, panel="exporter^importer,year", vcov={"CRV1": "pair_id"}).lincom(expr)
+    report = json.loads(run_cli(gravity_bin, "fit", "--data", TERMS, "--formula", fml, "--json",
+                                "--panel", "exporter^importer,year", "--vcov", "cluster:pair_id",
+                                "--lincom", expr))
+    assert ours["Estimate"] == pytest.approx(report["lincom"][0]["estimate"], rel=1e-12)
+    assert ours["Std. Error"] == pytest.approx(report["lincom"][0]["std_error"], rel=1e-10)
