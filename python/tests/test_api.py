@@ -157,6 +157,9 @@ def test_bad_options(balanced):
         gm.fepois("trade ~ rta | exporter", balanced, iwls_tol=-1.0)
     with pytest.raises(gm.UnknownColumnError, match="weights"):
         gm.fepois("trade ~ rta | exporter", balanced, weights="nope")
+    with pytest.raises(gm.InvalidOptionError, match="demeaner"):
+        gm.fepois("trade ~ rta | exporter", balanced, demeaner=None)
+    gm.fepois("trade ~ rta | exporter", balanced, lean=True, copy_data=False)
     with pytest.raises(TypeError, match="DataFrame"):
         gm.fepois("trade ~ rta | exporter", {"trade": [1, 2]})
 

@@ -338,6 +338,21 @@ class FixestMulti:
         return etable(self._models)
 
 
+# pyfixest arguments that change only what it keeps in memory: accepted so
+# that ported code runs, without effect.
+_IGNORED = {"copy_data", "store_data", "lean"}
+
+
+def _check_extra(kwargs: Dict[str, Any]) -> None:
+    unknown = sorted(set(kwargs) - _IGNORED)
+    if unknown:
+        raise InvalidOptionError(
+            f"unsupported argument(s) {', '.join(unknown)}: gravity_model takes fml, data, vcov, ssc, "
+            "weights, offset, fixef_tol, iwls_tol, iwls_maxiter, separation_check, fixef_rm, "
+            "collin_tol, panel, subset (and ignores copy_data, store_data, lean)"
+        )
+
+
 def _estimate(
     estimator: str,
     fml: str,
@@ -402,6 +417,7 @@ def fepois(
     collin_tol: Optional[float] = None,
     panel: Optional[str] = None,
     subset: Optional[str] = None,
+    **kwargs: Any,
 ) -> Union[Fixest, FixestMulti]:
     """Poisson pseudo-maximum likelihood (PPML) with high-dimensional fixed
     effects, named as ``pyfixest.fepois``.
@@ -425,6 +441,8 @@ def fepois(
         collin_tol: collinearity tolerance (default 1e-9).
         panel: ``"UNIT,TIME"`` for lags and leads, e.g. ``"exporter^importer,year"``.
         subset: a restriction such as ``"year >= 1994 & exporter != importer"``.
+        **kwargs: pyfixest's ``copy_data``, ``store_data`` and ``lean`` are accepted and
+            have no effect; any other name is an ``InvalidOptionError``.
 
     Returns:
         a :class:`Fixest`, or a :class:`FixestMulti` for several models.
@@ -434,6 +452,7 @@ def fepois(
             ``InvalidDataError``, ``ZeroOutcomeError``, ...), with the engine's message.
         TypeError: ``data`` is not a data frame.
     """
+    _check_extra(kwargs)
     return _estimate(
         "ppml", fml, data, vcov, ssc, weights, offset, fixef_tol, iwls_tol, iwls_maxiter,
         separation_check, fixef_rm, collin_tol, panel, subset,
@@ -452,10 +471,12 @@ def feols(
     collin_tol: Optional[float] = None,
     panel: Optional[str] = None,
     subset: Optional[str] = None,
+    **kwargs: Any,
 ) -> Union[Fixest, FixestMulti]:
     """Ordinary (weighted) least squares with high-dimensional fixed effects,
     named as ``pyfixest.feols``; arguments as :func:`fepois` (t inference with
     fixest's degrees of freedom)."""
+    _check_extra(kwargs)
     return _estimate(
         "ols", fml, data, vcov, ssc, weights, offset, fixef_tol, None, None,
         None, fixef_rm, collin_tol, panel, subset,
