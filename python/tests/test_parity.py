@@ -113,3 +113,23 @@ def test_categoricals_equal_strings(balanced):
     a = gm.fepois(THREE_WAY, balanced, vcov={"CRV1": "pair"})
     b = gm.fepois(THREE_WAY, df, vcov={"CRV1": "pair"})
     pd.testing.assert_frame_equal(a.tidy(), b.tidy(), check_exact=True)
+
+
+def test_offset(balanced):
+    df = balanced.assign(off=0.1 * balanced["ldist"])
+    fml = "trade ~ rta + sanction | exporter^year + importer^year + pair"
+    ours = gm.fepois(fml, df, vcov="hetero", offset="off", separation_check=["fe"], **TIGHT)
+    assert_same(ours, peer_fepois(fml, df, vcov="hetero", offset="off"))
+
+
+def test_predict_in_sample(balanced):
+    """The fitted values on the estimation sample, link and response."""
+    fml = "trade ~ rta | exporter + importer"
+    ours = gm.fepois(fml, balanced, separation_check=["fe"], **TIGHT)
+    peer = peer_fepois(fml, balanced)
+    np.testing.assert_allclose(ours.predict(), peer.predict(), rtol=1e-8)
+    np.testing.assert_allclose(ours.predict(type="response"), peer.predict(type="response"), rtol=1e-8)
+    data = balanced[balanced["trade"] > 0]
+    ours = gm.feols("ltrade ~ rta | exporter + importer", data, fixef_tol=1e-12)
+    np.testing.assert_allclose(ours.predict(), peer_feols("ltrade ~ rta | exporter + importer", data).predict(),
+                               rtol=1e-10)
