@@ -132,4 +132,4 @@ def test_predict_in_sample(balanced):
     data = balanced[balanced["trade"] > 0]
     ours = gm.feols("ltrade ~ rta | exporter + importer", data, fixef_tol=1e-12)
     np.testing.assert_allclose(ours.predict(), peer_feols("ltrade ~ rta | exporter + importer", data).predict(),
-                               rtol=1e-10)
+                               rtol=1e-10, atol=1e-10)
