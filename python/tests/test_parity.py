@@ -133,3 +133,13 @@ def test_predict_in_sample(balanced):
     ours = gm.feols("ltrade ~ rta | exporter + importer", data, fixef_tol=1e-12)
     np.testing.assert_allclose(ours.predict(), peer_feols("ltrade ~ rta | exporter + importer", data).predict(),
                                rtol=1e-10, atol=1e-10)
+
+
+def test_names_are_pyfixests(balanced):
+    fml = "trade ~ rta | exporter"
+    ours, peer = gm.fepois(fml, balanced), peer_fepois(fml, balanced)
+    assert list(ours.tidy().columns) == list(peer.tidy().columns)
+    assert ours.tidy().index.name == peer.tidy().index.name
+    for f in ["coef", "se", "tstat", "pvalue"]:
+        assert getattr(ours, f)().name == getattr(peer, f)().name
+    assert list(ours.confint().columns) == list(peer.confint().columns)
