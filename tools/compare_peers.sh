@@ -9,6 +9,10 @@
 #   trade_mining_energy or trade_services) becomes `trade`, fta `rta` and
 #   sanction_trade `sanction` in a temporary CSV of the rows where COL is
 #   present, which both sides then read (the peer script's column names).
+# --penppml: PANEL is penppml's long-run panel (../shared/data/penppml_trade/
+#   trade.csv): export becomes `trade`, cp_prov_23 `rta`, exp/imp
+#   `exporter`/`importer`, and `sanction` is a column of zeros (both sides
+#   drop it as collinear), in a temporary CSV.
 # --ir: pyfixest also runs its iterative-rectifier check
 #   (separation_check=["fe","ir"]; the default is ["fe"], fixest's).
 #
@@ -36,6 +40,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --outcome) outcome="$2"; shift 2 ;;
     --ir) peer_name="pyfixest-rust+ir"; shift ;;
+    --penppml) outcome="@penppml"; shift ;;
     *) break ;;
   esac
 done
@@ -96,6 +101,15 @@ if [ -n "$outcome" ]; then
   python3 - "$file" "$outcome" "$tmp/panel.csv" <<'PY'
 import csv, gzip, sys
 src, col, out = sys.argv[1:]
+if col == "@penppml":
+    with open(src, newline="") as f, open(out, "w", newline="") as g:
+        w = csv.writer(g)
+        w.writerow(["exporter", "importer", "year", "trade", "rta", "sanction"])
+        for row in csv.DictReader(f):
+            if row["export"] != "":
+                w.writerow([row["exp"], row["imp"], row["year"], row["export"],
+                            row["cp_prov_23"], 0])
+    sys.exit(0)
 opener = gzip.open if src.endswith(".gz") else open
 with opener(src, "rt", newline="") as f, open(out, "w", newline="") as g:
     r = csv.DictReader(f)
