@@ -41,7 +41,6 @@ use crate::fixed_effects::{CoefJob, Coefficients, DemeanParams, Layout, NormalEq
 use crate::linalg;
 use crate::sample::RowStatus;
 use rayon::prelude::*;
-use std::borrow::Cow;
 
 /// Which separation checks to run (PPML).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -352,78 +351,133 @@ const HELD_WEIGHT: f64 = 1e2;
 /// conditioned (20–40 conjugate-gradient steps where the ReLU's weights of
 /// 1e8 take hundreds).
 fn nothing_separable(d: &Design, layout: &Layout, free: &[bool]) -> Result<bool> {
-    let n = d.n();
-    let p = d.p();
-    let w: Vec<f64> = free
-        .iter()
-        .map(|&f| if f { 1.0 } else { HELD_WEIGHT })
-        .collect();
-    let mut eq = NormalEquations::new(layout, &w);
-    let u: Vec<f64> = free.iter().map(|&f| if f { 1.0 } else { 0.0 }).collect();
-    let mut u_tilde = vec![0.0; n];
-    let mut uwork = Coefficients::zeros(layout);
-    let mut x_tilde = vec![0.0; n * p];
-    let mut xwork = Coefficients::many(layout, p);
-    let infos = {
-        let mut jobs = CoefJob::outcome_and_columns(
-            &u,
-            &mut u_tilde,
-            &mut uwork,
-            &d.x,
-            &mut x_tilde,
-            &mut xwork,
-            false,
-        );
-        eq.solve(
-            &mut jobs,
-            &DemeanParams {
-                tol: 1e-10,
-                max_iter: 50_000,
-            },
-        )
+    let params = DemeanParams {
+        tol: 1e-10,
+        max_iter: 50_000,
     };
-    if !infos.iter().all(|i| i.converged) {
+    let fit = IndicatorFit::new(d, layout, free, HELD_WEIGHT, params);
+    if !fit.converged {
         return Ok(false);
     }
-    let xtx = linalg::xtwx(&x_tilde, n, Some(&w));
-    let raw: Vec<f64> = (0..p).map(|j| xtx[(j, j)].max(1e-300)).collect();
-    let keep: Vec<usize> = {
-        let dropped = linalg::collinear_columns(&xtx, &raw, 1e-12);
-        (0..p).filter(|j| !dropped.contains(j)).collect()
-    };
-    let beta = if keep.is_empty() {
-        Vec::new()
-    } else {
-        let xtx_k = xtx.select_rows(&keep).select_columns(&keep);
-        let xtu: Vec<f64> = keep
-            .iter()
-            .map(|&j| {
-                x_tilde[j * n..(j + 1) * n]
-                    .iter()
-                    .zip(&u_tilde)
-                    .zip(&w)
-                    .map(|((x, u), w)| w * x * u)
-                    .sum()
-            })
-            .collect();
-        linalg::solve_spd(&xtx_k, &nalgebra::DVector::from_vec(xtu))?
-            .as_slice()
-            .to_vec()
-    };
-    // ẑ = u − (ũ − X̃β) on the free rows, its largest value.
-    let top = (0..n)
+    let beta = fit.beta()?;
+    let top = (0..d.n())
         .into_par_iter()
         .filter(|&i| free[i])
-        .map(|i| {
-            let xb: f64 = keep
-                .iter()
-                .zip(&beta)
-                .map(|(&j, b)| x_tilde[j * n + i] * b)
-                .sum();
-            u[i] - (u_tilde[i] - xb)
-        })
+        .map(|i| fit.fitted(i, &beta))
         .reduce(|| f64::NEG_INFINITY, f64::max);
     Ok(top < 1.0 - FIRST_MARGIN)
+}
+
+/// The weighted regression both tests run: `u` (the free rows' indicator
+/// at first, later the ReLU's iterate) on the regressors and fixed effects,
+/// weight one on the free rows and `held_weight` on the others. By
+/// Frisch–Waugh–Lovell its fitted values are `u − (ũ − X̃β)`; the regressors
+/// are demeaned once (the weights never change), in the same joint solve as
+/// the first `u`, and those collinear in these weights are left out.
+struct IndicatorFit<'a> {
+    n: usize,
+    w: Vec<f64>,
+    eq: NormalEquations<'a>,
+    params: DemeanParams,
+    u: Vec<f64>,
+    u_tilde: Vec<f64>,
+    uwork: Coefficients,
+    /// The demeaned regressors kept, column after column.
+    xk: Vec<f64>,
+    xtx: nalgebra::DMatrix<f64>,
+    /// Whether the first joint solve reached its tolerance.
+    converged: bool,
+}
+
+impl<'a> IndicatorFit<'a> {
+    fn new(
+        d: &Design,
+        layout: &'a Layout,
+        free: &[bool],
+        held_weight: f64,
+        params: DemeanParams,
+    ) -> Self {
+        let (n, p) = (d.n(), d.p());
+        let w: Vec<f64> = free
+            .iter()
+            .map(|&f| if f { 1.0 } else { held_weight })
+            .collect();
+        let mut eq = NormalEquations::new(layout, &w);
+        let u: Vec<f64> = free.iter().map(|&f| if f { 1.0 } else { 0.0 }).collect();
+        let mut u_tilde = vec![0.0; n];
+        let mut uwork = Coefficients::zeros(layout);
+        let mut x_tilde = vec![0.0; n * p];
+        let mut xwork = Coefficients::many(layout, p);
+        let infos = eq.solve(
+            &mut CoefJob::outcome_and_columns(
+                &u,
+                &mut u_tilde,
+                &mut uwork,
+                &d.x,
+                &mut x_tilde,
+                &mut xwork,
+                false,
+            ),
+            &params,
+        );
+        let xtx = linalg::xtwx(&x_tilde, n, Some(&w));
+        let raw: Vec<f64> = (0..p).map(|j| xtx[(j, j)].max(1e-300)).collect();
+        let dropped = linalg::collinear_columns(&xtx, &raw, 1e-12);
+        let (xk, xtx) = if dropped.is_empty() {
+            (x_tilde, xtx)
+        } else {
+            let mut xk = Vec::with_capacity(n * (p - dropped.len()));
+            for j in (0..p).filter(|j| !dropped.contains(j)) {
+                xk.extend_from_slice(&x_tilde[j * n..(j + 1) * n]);
+            }
+            let xtx = linalg::xtwx(&xk, n, Some(&w));
+            (xk, xtx)
+        };
+        IndicatorFit {
+            n,
+            w,
+            eq,
+            params,
+            u,
+            u_tilde,
+            uwork,
+            xk,
+            xtx,
+            converged: infos.iter().all(|i| i.converged),
+        }
+    }
+
+    /// Demeans `u` again after it changed (warm-started).
+    fn resolve(&mut self) {
+        self.eq.solve(
+            &mut [CoefJob {
+                x: &self.u,
+                x_tilde: &mut self.u_tilde,
+                alpha: &mut self.uwork,
+                known_residual: false,
+            }],
+            &self.params,
+        );
+    }
+
+    /// The regressors' coefficients, `(X̃'WX̃)⁻¹ X̃'Wũ`.
+    fn beta(&self) -> Result<Vec<f64>> {
+        if self.xtx.nrows() == 0 {
+            return Ok(Vec::new());
+        }
+        let xtu = linalg::xtwv(&self.xk, self.n, Some(&self.w), &self.u_tilde);
+        Ok(linalg::solve_spd(&self.xtx, &xtu)?.as_slice().to_vec())
+    }
+
+    /// Row `i`'s fitted value `u_i − (ũ_i − x̃_i'β)`.
+    #[inline]
+    fn fitted(&self, i: usize, beta: &[f64]) -> f64 {
+        let mut xb = 0.0;
+        for (c, b) in beta.iter().enumerate() {
+            xb += self.xk[c * self.n + i] * b;
+        }
+        self.u[i] - (self.u_tilde[i] - xb)
+    }
 }
 
 /// One run of the ReLU iteration with `free` the rows that may be positive.
@@ -443,77 +497,26 @@ fn relu_run(
             converged: true,
         }));
     }
-    let w: Vec<f64> = boundary
-        .iter()
-        .map(|&b| if b { 1.0 } else { params.interior_weight })
-        .collect();
-    let mut eq = NormalEquations::new(layout, &w);
-    let demean_params = DemeanParams {
-        tol: 1e-9,
-        max_iter: 50_000,
-    };
-    // The regressors are demeaned once (the weights never change), in the
-    // same joint solve as the first iteration's `u`, the boundary indicator.
-    let p = d.p();
-    let mut u: Vec<f64> = boundary
-        .iter()
-        .map(|&b| if b { 1.0 } else { 0.0 })
-        .collect();
-    let mut u_tilde = vec![0.0; n];
-    let mut uwork = Coefficients::zeros(layout);
-    let mut x_tilde = vec![0.0; n * p];
-    {
-        let mut xwork = Coefficients::many(layout, p);
-        let mut jobs = CoefJob::outcome_and_columns(
-            &u,
-            &mut u_tilde,
-            &mut uwork,
-            &d.x,
-            &mut x_tilde,
-            &mut xwork,
-            false,
-        );
-        eq.solve(&mut jobs, &demean_params);
-    }
-    let xtx = linalg::xtwx(&x_tilde, n, Some(&w));
-    let raw: Vec<f64> = (0..p).map(|j| xtx[(j, j)].max(1e-300)).collect();
-    let dropped = linalg::collinear_columns(&xtx, &raw, 1e-12);
-    // The regressors kept: all of them unless some are collinear here.
-    let (xk, xtx_k) = if dropped.is_empty() {
-        (Cow::Borrowed(&x_tilde[..]), xtx)
-    } else {
-        let mut xk = Vec::with_capacity(n * (p - dropped.len()));
-        for j in (0..p).filter(|j| !dropped.contains(j)) {
-            xk.extend_from_slice(&x_tilde[j * n..(j + 1) * n]);
-        }
-        let xtx_k = linalg::xtwx(&xk, n, Some(&w));
-        (Cow::Owned(xk), xtx_k)
-    };
-    let pk = p - dropped.len();
-
+    let mut fit = IndicatorFit::new(
+        d,
+        layout,
+        boundary,
+        params.interior_weight,
+        DemeanParams {
+            tol: 1e-9,
+            max_iter: 50_000,
+        },
+    );
     let mut z = vec![0.0; n];
     for iter in 1..=params.max_iter {
         if iter > 1 {
-            eq.solve(
-                &mut [CoefJob {
-                    x: &u,
-                    x_tilde: &mut u_tilde,
-                    alpha: &mut uwork,
-                    known_residual: false,
-                }],
-                &demean_params,
-            );
+            fit.resolve();
         }
-        let beta = if pk == 0 {
-            nalgebra::DVector::zeros(0)
-        } else {
-            linalg::solve_spd(&xtx_k, &linalg::xtwv(&xk, n, Some(&w), &u_tilde))?
-        };
+        let beta = fit.beta()?;
         // ẑ = u − (ũ − X̃β), the fitted values of the weighted regression,
         // on every row. On the free rows: set to zero within `tol` of zero,
         // counted when negative. On the held rows: the largest |ẑ|, which a
         // certificate must have at zero.
-        let (xk, beta) = (&xk[..], beta.as_slice());
         let (negative, held, top) = z
             .par_chunks_mut(CHUNK)
             .enumerate()
@@ -521,11 +524,7 @@ fn relu_run(
                 let (mut negative, mut held, mut top) = (0usize, 0.0f64, f64::NEG_INFINITY);
                 for (j, zi) in z.iter_mut().enumerate() {
                     let i = t * CHUNK + j;
-                    let mut xb = 0.0;
-                    for (c, b) in beta.iter().enumerate() {
-                        xb += xk[c * n + i] * b;
-                    }
-                    let fitted = u[i] - (u_tilde[i] - xb);
+                    let fitted = fit.fitted(i, &beta);
                     *zi = if !boundary[i] {
                         held = held.max(fitted.abs());
                         0.0
@@ -568,7 +567,8 @@ fn relu_run(
                 converged: certified,
             }));
         }
-        u.par_iter_mut()
+        fit.u
+            .par_iter_mut()
             .zip(z.par_iter())
             .zip(boundary.par_iter())
             .for_each(|((u, &z), &b)| {
@@ -576,9 +576,10 @@ fn relu_run(
                     *u = z.max(0.0);
                 }
             });
-        let norm = u.par_iter().map(|u| u * u).sum::<f64>().sqrt();
+        let norm = fit.u.par_iter().map(|u| u * u).sum::<f64>().sqrt();
         if narrow && iter == NARROW_AFTER {
-            let still: Vec<bool> = u
+            let still: Vec<bool> = fit
+                .u
                 .iter()
                 .zip(boundary)
                 .map(|(&u, &b)| b && u > 0.0)
