@@ -637,6 +637,11 @@ pub(crate) fn fit_design(
     // anything is separated (see `separation`'s module doc). The estimate of
     // the last round is the fit's when nothing was dropped in it.
     let mut fitted: Option<(Design, Estimate)> = None;
+    // After rows are dropped, the next fit continues the last converged one
+    // from its linear predictor; the IRLS time and steps of the fits it
+    // continues count as estimation.
+    let mut start: Option<Vec<f64>> = None;
+    let (mut earlier_seconds, mut earlier_iterations) = (0.0, 0);
     if estimator == Estimator::Ppml && sep.relu {
         let params = separation::ReluParams {
             max_iter: options.ir_max_iter,
@@ -649,21 +654,22 @@ pub(crate) fn fit_design(
             // rows with a vanishing mean can be separated. A fit that does
             // not converge (or overflows, as separated data can make it)
             // proves nothing, and every zero row stays a candidate.
-            let (candidates, first) = match crate::ppml::estimate(d.clone(), options, None) {
-                // (A regressor dropped as collinear in the fit's weights has
-                // no score condition there: the certificate does not hold.)
-                Ok((d_fit, est)) if est.info.converged && est.collinear.is_empty() => {
-                    let c = separation::candidates(&d.y, &est.eta, &est.falling);
-                    if !c.iter().any(|&c| c) {
-                        fitted = Some((d_fit, est));
-                        break;
+            let (candidates, first) =
+                match crate::ppml::estimate(d.clone(), options, None, start.as_deref()) {
+                    // (A regressor dropped as collinear in the fit's weights has
+                    // no score condition there: the certificate does not hold.)
+                    Ok((d_fit, est)) if est.info.converged && est.collinear.is_empty() => {
+                        let c = separation::candidates(&d.y, &est.eta, &est.falling);
+                        if !c.iter().any(|&c| c) {
+                            fitted = Some((d_fit, est));
+                            break;
+                        }
+                        (Some(c), Some((d_fit, est)))
                     }
-                    (Some(c), Some((d_fit, est)))
-                }
-                Ok(unconverged) => (None, Some(unconverged)),
-                Err(e) if e.kind() == ErrorKind::Diverged => (None, None),
-                Err(e) => return Err(e),
-            };
+                    Ok(unconverged) => (None, Some(unconverged)),
+                    Err(e) if e.kind() == ErrorKind::Diverged => (None, None),
+                    Err(e) => return Err(e),
+                };
             let outcome = separation::relu(&d, params, candidates.as_deref())?;
             relu_iterations += outcome.iterations;
             if !outcome.converged {
@@ -681,6 +687,19 @@ pub(crate) fn fit_design(
             let keep: Vec<bool> = found.iter().map(|s| !s).collect();
             d = d.subset(&keep, RowStatus::Separated);
             d = separation::prune(d, options.fixef_rm.singletons(), sep);
+            start = match first {
+                Some((d_fit, est)) if est.info.converged => {
+                    earlier_seconds += est.info.seconds;
+                    earlier_iterations += est.info.iterations;
+                    let mut by_row = vec![0.0; d_fit.rows.iter().max().map_or(0, |m| m + 1)];
+                    for (&r, &e) in d_fit.rows.iter().zip(&est.eta) {
+                        by_row[r] = e;
+                    }
+                    // Every row left was a row of that fit (rows only leave).
+                    Some(d.rows.iter().map(|&r| by_row[r]).collect())
+                }
+                _ => None,
+            };
         }
     }
     usable(&d, estimator)?;
@@ -699,7 +718,8 @@ pub(crate) fn fit_design(
     }
     if relu_dropped > 0 {
         notes.push(format!(
-            "ReLU method dropped {relu_dropped} separated observations in {relu_iterations} iterations"
+            "ReLU method dropped {relu_dropped} separated observations in {relu_iterations} iterations \
+             (IRLS then continued from the fit before; its steps and time count both)"
         ));
     }
     if !relu_converged {
@@ -712,10 +732,12 @@ pub(crate) fn fit_design(
     // ESTIMATE, then the one place a Fit is built.
     let (d, estimate) = match (fitted, estimator) {
         (Some(done), _) => done,
-        (None, Estimator::Ppml) => crate::ppml::estimate(d, options, None)?,
+        (None, Estimator::Ppml) => crate::ppml::estimate(d, options, None, start.as_deref())?,
         (None, Estimator::Ols) => crate::ols::estimate(d, options)?,
     };
     let mut fit = Fit::assemble(estimator, d, formula, options, estimate);
+    fit.info.seconds += earlier_seconds;
+    fit.info.iterations += earlier_iterations;
     fit.sample.dropped.separated_fe = fe_sep;
     fit.sample.dropped.separated_relu = relu_dropped;
     fit.sample.relu_iterations = relu_iterations;

@@ -275,16 +275,31 @@ pub(crate) fn relu(
         });
     }
     let layout = Layout::new(&d.fe);
-    if nothing_separable(d, &layout, &free)? {
-        return Ok(ReluOutcome {
-            separated: vec![false; d.n()],
-            iterations: 1,
-            converged: true,
-        });
-    }
+    let suspects = match nothing_separable(d, &layout, &free)? {
+        Test::NothingSeparable => {
+            return Ok(ReluOutcome {
+                separated: vec![false; d.n()],
+                iterations: 1,
+                converged: true,
+            })
+        }
+        Test::Unproven(suspects) => suspects,
+    };
     let layout = &layout;
-    match relu_run(d, layout, params, &free, true)? {
-        Run::Done(outcome) => Ok(outcome),
+    let mut spent = 1;
+    if let Some(suspects) = suspects.filter(|s| s.iter().any(|&s| s) && *s != free) {
+        // The suspects alone first: a certificate zero on every other row
+        // is still one. Finding nothing there proves nothing; then the
+        // candidates decide.
+        let mut outcome = relu_run(d, layout, params, &suspects, false)?.done();
+        outcome.iterations += spent;
+        if outcome.converged && outcome.separated.iter().any(|&s| s) {
+            return Ok(outcome);
+        }
+        spent = outcome.iterations;
+    }
+    let outcome = match relu_run(d, layout, params, &free, true)? {
+        Run::Done(outcome) => outcome,
         Run::Shrink(narrow, iterations) => {
             // A certificate that is zero on more rows is still one: what the
             // narrowed run finds is separated. If it finds nothing, that
@@ -292,13 +307,18 @@ pub(crate) fn relu(
             let mut outcome = relu_run(d, layout, params, &narrow, false)?.done();
             outcome.iterations += iterations;
             if outcome.converged && outcome.separated.iter().any(|&s| s) {
-                return Ok(outcome);
+                outcome
+            } else {
+                let mut full = relu_run(d, layout, params, &free, false)?.done();
+                full.iterations += outcome.iterations;
+                full
             }
-            let mut full = relu_run(d, layout, params, &free, false)?.done();
-            full.iterations += outcome.iterations;
-            Ok(full)
         }
-    }
+    };
+    Ok(ReluOutcome {
+        iterations: outcome.iterations + spent,
+        ..outcome
+    })
 }
 
 /// Iterations after which a run narrows its free rows to those still
@@ -350,22 +370,49 @@ const HELD_WEIGHT: f64 = 1e2;
 /// 0.2–0.6 at 100, above 1 at unit weights) while the demeaning stays well
 /// conditioned (20–40 conjugate-gradient steps where the ReLU's weights of
 /// 1e8 take hundreds).
-fn nothing_separable(d: &Design, layout: &Layout, free: &[bool]) -> Result<bool> {
+///
+/// Otherwise it returns the free rows whose fitted value exceeds
+/// [`SUSPECT`]: a separating `z` must be positive on some row where `λ` is
+/// not, which is where `ẑ_i ≥ 1`, and the ReLU tries them first.
+fn nothing_separable(d: &Design, layout: &Layout, free: &[bool]) -> Result<Test> {
     let params = DemeanParams {
         tol: 1e-10,
         max_iter: 50_000,
     };
     let fit = IndicatorFit::new(d, layout, free, HELD_WEIGHT, params);
     if !fit.converged {
-        return Ok(false);
+        return Ok(Test::Unproven(None));
     }
     let beta = fit.beta()?;
-    let top = (0..d.n())
+    let fitted: Vec<f64> = (0..d.n())
         .into_par_iter()
-        .filter(|&i| free[i])
-        .map(|i| fit.fitted(i, &beta))
-        .reduce(|| f64::NEG_INFINITY, f64::max);
-    Ok(top < 1.0 - FIRST_MARGIN)
+        .map(|i| {
+            if free[i] {
+                fit.fitted(i, &beta)
+            } else {
+                f64::NEG_INFINITY
+            }
+        })
+        .collect();
+    let top = fitted.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if top < 1.0 - FIRST_MARGIN {
+        return Ok(Test::NothingSeparable);
+    }
+    Ok(Test::Unproven(Some(
+        fitted.iter().map(|&z| z > SUSPECT).collect(),
+    )))
+}
+
+/// Free rows whose fitted value in [`nothing_separable`]'s fit exceeds this
+/// are where the ReLU looks first.
+const SUSPECT: f64 = 0.5;
+
+/// What [`nothing_separable`] found.
+enum Test {
+    /// A certificate that no free row is separated.
+    NothingSeparable,
+    /// No proof; the suspects when the fit converged.
+    Unproven(Option<Vec<bool>>),
 }
 
 /// The weighted regression both tests run: `u` (the free rows' indicator
