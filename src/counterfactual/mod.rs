@@ -59,11 +59,13 @@
 mod baseline;
 mod conditional;
 mod full;
+mod market;
+mod newton;
 mod outcome;
 mod uncertainty;
 mod world;
 
-pub use baseline::{solve_baseline, FullGe, GeInfo, GeParams, Resistances};
+pub use baseline::{solve_baseline, FullGe, GeInfo, GeMethod, GeParams, Resistances};
 pub use conditional::solve_conditional;
 pub use full::{first_step, solve_full, FullEquilibrium};
 pub use outcome::{solve_counterfactual, CountryOutcome, GeOutcome, PairOutcome};

@@ -297,6 +297,7 @@ pub fn run_with_fit(
         tol: scenario.tolerance.unwrap_or(GeParams::default().tol),
         max_iter: scenario.max_iter.unwrap_or(GeParams::default().max_iter),
         full_ge: scenario.full_ge,
+        method: scenario.solver,
         ..GeParams::default()
     };
     let phi_cf = shocked_phi(&data, &beta, &changes_spec);

@@ -17,7 +17,7 @@
 //! between = ["CAN", "MEX", "USA"]
 //! ```
 
-use crate::counterfactual::FullGe;
+use crate::counterfactual::{FullGe, GeMethod};
 use crate::error::{Error, ErrorKind, Result};
 use crate::vcov::{SmallSample, VcovSpec};
 use serde::{Deserialize, Serialize};
@@ -382,6 +382,10 @@ pub struct Scenario {
     /// first pass of the Yotov et al. 2016 loop, as gegravity 0.3 reports it,
     /// for replication).
     pub full_ge: FullGe,
+    /// How the GE is solved (`solver`: `newton`, the default, or
+    /// `fixed_point`, the plain iterations; the same solution, see
+    /// [`GeMethod`]).
+    pub solver: GeMethod,
     /// Solver tolerance (`tolerance`, default 1e-12).
     pub tolerance: Option<f64>,
     /// Solver iteration limit (`max_iter`, default 10000).
@@ -428,6 +432,8 @@ struct ScenarioFile {
     time: Option<String>,
     #[serde(default, deserialize_with = "parsed")]
     full_ge: Option<FullGe>,
+    #[serde(default, deserialize_with = "parsed")]
+    solver: Option<GeMethod>,
     #[serde(default)]
     tolerance: Option<f64>,
     #[serde(default)]
@@ -455,6 +461,7 @@ impl From<ScenarioFile> for Scenario {
             importer: f.importer,
             time: f.time,
             full_ge: f.full_ge.unwrap_or_default(),
+            solver: f.solver.unwrap_or_default(),
             tolerance: f.tolerance,
             max_iter: f.max_iter,
             shocks: f.shocks,
@@ -525,6 +532,7 @@ impl Scenario {
             importer: None,
             time: None,
             full_ge: FullGe::default(),
+            solver: GeMethod::default(),
             tolerance: None,
             max_iter: None,
             shocks,
@@ -899,7 +907,8 @@ mod tests {
 
     #[test]
     fn every_word_is_parsed_when_the_scenario_is_read() {
-        let s = with("vcov = \"cluster:pair\"\nssc = \"ppmlhdfe\"\ncosts = \"calibrated\"\nfull_ge = \"first_step\"\nuncertainty = \"pairs\"\ndraws = 7\nseed = 3").unwrap();
+        let s = with("vcov = \"cluster:pair\"\nssc = \"ppmlhdfe\"\ncosts = \"calibrated\"\nfull_ge = \"first_step\"\nsolver = \"fixed_point\"\nuncertainty = \"pairs\"\ndraws = 7\nseed = 3").unwrap();
+        assert_eq!(s.solver, GeMethod::FixedPoint);
         assert_eq!(s.vcov, VcovSpec::Cluster(vec!["pair".into()]));
         assert_eq!(s.ssc, Some(SmallSample::parse("ppmlhdfe").unwrap()));
         assert_eq!(s.costs, Costs::Calibrated);
@@ -913,6 +922,7 @@ mod tests {
         assert_eq!(d.ssc, None);
         assert_eq!(d.costs, Costs::Estimated);
         assert_eq!(d.full_ge, FullGe::MarketClearing);
+        assert_eq!(d.solver, GeMethod::Newton);
         assert_eq!(d.uncertainty, Uncertainty::default());
         assert_eq!(
             with("draws = 0\nuncertainty = \"pairs\"")
@@ -936,6 +946,11 @@ mod tests {
                 "full_ge = \"loop\"",
                 "full_ge",
                 "expected market_clearing or first_step, found 'loop'",
+            ),
+            (
+                "solver = \"anderson\"",
+                "solver",
+                "expected newton or fixed_point, found 'anderson'",
             ),
             (
                 "uncertainty = \"jackknife\"",
