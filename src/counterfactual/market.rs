@@ -1,6 +1,7 @@
 //! The market-clearing core of the full endowment GE, for any number of
 //! sectors: [`solve_full`](super::solve_full) is its one-sector case and
-//! [`solve_multisector`](super::solve_multisector) the general one.
+//! [`solve_multisector_counterfactual`](super::solve_multisector_counterfactual)
+//! the general one.
 //!
 //! Unknowns `z^k_i = ln p̂^k_i`. With `a^k_i = (Y^k_i/Y^k)/Π^k_i^(1-σ_k)` from
 //! the baseline,
