@@ -392,6 +392,40 @@ pub struct Scenario {
     pub max_iter: Option<usize>,
     /// The shocks, applied together (`[[shock]]`).
     pub shocks: Vec<Shock>,
+    /// The sectors of a multi-sector GE (`[[sector]]`; empty: the one-sector
+    /// model). Each sector is estimated with its own outcome column and
+    /// simulated with its own coefficients, costs and `σ`.
+    pub sectors: Vec<SectorSpec>,
+}
+
+/// One sector of a multi-sector scenario (`[[sector]]`): the formula is
+/// estimated once per sector with the sector's outcome column on its left,
+/// every shock applies in every sector with the sector's own estimated
+/// coefficient (or the override here), and the sectors' GE cross-sections
+/// form one multi-sector world.
+///
+/// ```
+/// use gravity_model::simulate::SectorSpec;
+/// let s: SectorSpec = toml::from_str(
+///     "name = \"agriculture\"\noutcome = \"trade_agriculture\"\nsigma = 8.0\ncoefficients = { fta = 0.0 }",
+/// ).unwrap();
+/// assert_eq!(s.coefficients["fta"], 0.0);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectorSpec {
+    /// Sector name (unique; the results' `sector`).
+    pub name: String,
+    /// The outcome column of the sector's trade flows (replaces the
+    /// formula's left-hand side).
+    pub outcome: String,
+    /// The sector's `σ_k` (default: the scenario's `sigma`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma: Option<f64>,
+    /// Coefficients that override the sector's estimates of shocked
+    /// variables (e.g. `{ fta = 0.0 }`: no effect of the agreement here).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub coefficients: std::collections::BTreeMap<String, f64>,
 }
 
 /// The scenario file as written: the keys and their TOML types, each word
@@ -440,6 +474,8 @@ struct ScenarioFile {
     max_iter: Option<usize>,
     #[serde(default, rename = "shock")]
     shocks: Vec<Shock>,
+    #[serde(default, rename = "sector")]
+    sectors: Vec<SectorSpec>,
 }
 
 impl From<ScenarioFile> for Scenario {
@@ -465,6 +501,7 @@ impl From<ScenarioFile> for Scenario {
             tolerance: f.tolerance,
             max_iter: f.max_iter,
             shocks: f.shocks,
+            sectors: f.sectors,
         }
     }
 }
@@ -536,6 +573,7 @@ impl Scenario {
             tolerance: None,
             max_iter: None,
             shocks,
+            sectors: Vec::new(),
         }
     }
 
@@ -662,6 +700,57 @@ impl Scenario {
         }
         for (k, shock) in self.shocks.iter().enumerate() {
             shock.validate(k)?;
+        }
+        for (k, sector) in self.sectors.iter().enumerate() {
+            if sector.name.trim().is_empty() {
+                return Err(Error::scenario(
+                    format!("sector[{k}].name"),
+                    "must name the sector",
+                ));
+            }
+            if self.sectors[..k].iter().any(|s| s.name == sector.name) {
+                return Err(Error::scenario(
+                    format!("sector[{k}].name"),
+                    format!("sector '{}' is listed twice", sector.name),
+                ));
+            }
+            if sector.outcome.trim().is_empty() {
+                return Err(Error::scenario(
+                    format!("sector[{k}].outcome"),
+                    "must name the sector's outcome column",
+                ));
+            }
+            if let Some(sigma) = sector.sigma {
+                if !(sigma.is_finite() && sigma >= MIN_SIGMA) {
+                    return Err(Error::scenario(
+                        format!("sector[{k}].sigma"),
+                        format!("must be at least {MIN_SIGMA}, found {sigma}"),
+                    ));
+                }
+            }
+            if let Some((v, c)) = sector.coefficients.iter().find(|(_, c)| !c.is_finite()) {
+                return Err(Error::scenario(
+                    format!("sector[{k}].coefficients"),
+                    format!("the coefficient of {v} must be finite, found {c}"),
+                ));
+            }
+            if let Some(v) = sector
+                .coefficients
+                .keys()
+                .find(|v| !self.shocks.iter().any(|s| &s.variable == *v))
+            {
+                return Err(Error::scenario(
+                    format!("sector[{k}].coefficients"),
+                    format!("'{v}' is not the variable of any [[shock]]"),
+                ));
+            }
+        }
+        if !self.sectors.is_empty() && self.full_ge == FullGe::FirstStep {
+            return Err(Error::scenario(
+                "full_ge",
+                "a multi-sector scenario is solved to market clearing: first_step (gegravity's \
+                 one-sector first pass) has no multi-sector counterpart",
+            ));
         }
         Ok(())
     }
