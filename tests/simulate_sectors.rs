@@ -98,13 +98,13 @@ fn write_panel(dir: &std::path::Path) -> PathBuf {
                 };
                 let abc = i < 3 && j < 3 && i != j && year >= 2008;
                 let de = ((i == 3 && j == 4) || (i == 4 && j == 3)) && year >= 2004;
-                let fta = if abc || de { 1.0 } else { 0.0 };
+                let fta: f64 = if abc || de { 1.0 } else { 0.0 };
                 let growth = 1.0 + 0.05 * ((year - 2000) / 4) as f64;
                 let goods = growth
                     * size[i]
                     * size[j]
                     * d.powf(-4.0)
-                    * (0.4 * fta as f64).exp()
+                    * (0.4 * fta).exp()
                     * rng.random_range(0.8..1.2);
                 let farm = 0.3
                     * growth

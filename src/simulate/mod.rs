@@ -415,7 +415,7 @@ pub(crate) fn policy(
                 ),
             })?;
         let pairs: Vec<usize> = s
-            .pairs_at(k, &countries)?
+            .pairs_at(k, countries)?
             .into_iter()
             .map(|(i, j)| i * n + j)
             .collect();
