@@ -92,7 +92,8 @@ impl SectorWorld {
 /// let farm = SectorWorld::from_trade("farm", &[3.0, 1.0, 1.0, 2.0], vec![1.0, 0.1, 0.1, 1.0], 8.0)?;
 /// let world = MultiWorld::new(names, vec![goods, farm], 0)?;
 /// assert_eq!(world.n(), 2);
-/// assert!((world.expenditure_share(1, 0) - 4.0 / 14.0).abs() < 1e-15);
+/// // farm is 4 of country A's expenditure of 9 + 4
+/// assert!((world.expenditure_share(1, 0) - 4.0 / 13.0).abs() < 1e-15);
 /// # Ok::<(), gravity_model::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
