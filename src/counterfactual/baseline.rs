@@ -259,10 +259,24 @@ pub(crate) fn solve_mr(
         let newton = super::newton::scale(phi, output, expenditure, params.tol, params.max_iter);
         used = newton.steps;
         if newton.steps > 0 {
-            a = newton.a;
-            for (j, bj) in b.iter_mut().enumerate() {
-                let s: f64 = (0..n).map(|i| phi[i * n + j] * output[i] * a[i]).sum();
+            let mut bn = vec![0.0; n];
+            for (j, bj) in bn.iter_mut().enumerate() {
+                let s: f64 = (0..n)
+                    .map(|i| phi[i * n + j] * output[i] * newton.a[i])
+                    .sum();
                 *bj = y / s;
+            }
+            // a Newton iterate that overflows (run off along a direction the
+            // system does not pin down) leaves the plain iteration to start
+            // afresh, its steps counted after Newton's
+            if newton
+                .a
+                .iter()
+                .chain(&bn)
+                .all(|v| v.is_finite() && *v > 0.0)
+            {
+                a = newton.a;
+                b = bn;
             }
         }
     }

@@ -38,6 +38,9 @@ use nalgebra::{DMatrix, DVector};
 /// The most Newton steps tried before handing over to the fixed point.
 const MAX_NEWTON_STEPS: usize = 100;
 
+/// The largest change of a log price in one Newton step.
+const MAX_LOG_STEP: f64 = 2.0;
+
 /// One sector of the market-clearing system.
 pub(crate) struct Sector<'a> {
     /// Counterfactual costs `phi'^k`, row-major `N×N`.
@@ -212,6 +215,20 @@ impl Market<'_> {
         jac
     }
 
+    /// Whether prices `p` give a finite state once normalised by the
+    /// numeraire.
+    fn usable(&self, p: &[Vec<f64>]) -> bool {
+        let c = self.numeraire_factor(p);
+        if !(c.is_finite() && c > 0.0) {
+            return false;
+        }
+        let q: Vec<Vec<f64>> = p
+            .iter()
+            .map(|row| row.iter().map(|v| v * c).collect())
+            .collect();
+        q.iter().flatten().all(|v| v.is_finite() && *v > 0.0) && self.eval(&q).residual.is_finite()
+    }
+
     fn merit(st: &State) -> f64 {
         st.ratio.iter().flatten().map(|d| d.ln().powi(2)).sum()
     }
@@ -243,6 +260,14 @@ impl Market<'_> {
             if !step.iter().all(|v| v.is_finite()) {
                 break;
             }
+            // at most a factor e^2 per price and step: a (near-)singular
+            // system gives huge steps along its null space
+            let big = step.amax();
+            let step = if big > MAX_LOG_STEP {
+                step * (MAX_LOG_STEP / big)
+            } else {
+                step
+            };
             let merit = Self::merit(&st);
             let mut t = 1.0;
             let mut accepted = None;
@@ -280,6 +305,12 @@ impl Market<'_> {
         let mut used = 0;
         if params.method == GeMethod::Newton {
             used = self.newton(&mut p, params.tol, params.max_iter.min(MAX_NEWTON_STEPS));
+            if !self.usable(&p) {
+                // Newton ran off along a direction the system does not pin
+                // down (prices that overflow once normalised): the plain
+                // iteration starts afresh, its steps counted after Newton's
+                p = vec![vec![1.0; n]; k];
+            }
         }
         // Iterations as the plain loop counts them (its first check is of
         // the starting prices); a Newton iterate is checked without a count
@@ -300,6 +331,12 @@ impl Market<'_> {
                 let c = self.numeraire_factor(&p);
                 p.iter_mut().flatten().for_each(|v| *v *= c);
                 let state = self.eval(&p);
+                if !(state.residual.is_finite() && p.iter().flatten().all(|v| v.is_finite())) {
+                    return Err(Error::numerical(
+                        ErrorKind::Diverged,
+                        format!("{what} became non-finite when normalised by the numeraire"),
+                    ));
+                }
                 return Ok(Solution {
                     price: p,
                     state,

@@ -70,7 +70,7 @@
 //! price fixed point) continues from the last iterate. The plain iterations
 //! converge linearly at a rate that tends to 1 as trade becomes home-biased
 //! (a 69-country world with `phi = d^-5` needs 69,523 RAS steps for the
-//! baseline and 48,617 price steps; Newton 7 and 2). The stopping rule is the
+//! baseline and 48,617 price steps; Newton 6 and 2). The stopping rule is the
 //! same (`tol` on the largest relative residual), so both give the same
 //! solution to the precision the residual implies.
 //!

@@ -29,6 +29,9 @@ use nalgebra::{DMatrix, DVector};
 /// The most Newton steps tried before handing over to the plain iteration.
 const MAX_NEWTON_STEPS: usize = 100;
 
+/// The largest change of a log resistance in one Newton step.
+const MAX_LOG_STEP: f64 = 5.0;
+
 /// The state of the scaling at a given `u`.
 struct Eval {
     /// Objective `g(u)`.
@@ -121,6 +124,14 @@ pub(crate) fn scale(
                 Some(s) => s,
                 None => break,
             },
+        };
+        // at most a factor e^5 per resistance and step (a singular system
+        // gives huge steps along its null space)
+        let big = step.amax();
+        let step = if big > MAX_LOG_STEP {
+            step * (MAX_LOG_STEP / big)
+        } else {
+            step
         };
         let slope = grad.dot(&step);
         if !(slope.is_finite() && slope < 0.0) {
