@@ -82,6 +82,12 @@ fn one_sector_is_the_one_sector_scenario() {
 /// A synthetic two-sector panel: 8 countries, 4 years, domestic flows, an
 /// agreement among A, B and C from 2008 and between D and E from 2004.
 fn write_panel(dir: &std::path::Path) -> PathBuf {
+    write_panel_with(dir, false)
+}
+
+/// As [`write_panel`]; `drop_g_farm` leaves every farm cell of G empty (G
+/// stays in the GE year through its goods rows).
+fn write_panel_with(dir: &std::path::Path, drop_g_farm: bool) -> PathBuf {
     let names = ["A", "B", "C", "D", "E", "F", "G", "H"];
     let n = names.len();
     let mut rng = StdRng::seed_from_u64(3);
@@ -113,6 +119,11 @@ fn write_panel(dir: &std::path::Path) -> PathBuf {
                     * d.powf(-6.0)
                     * rng.random_range(0.8..1.2);
                 let (a, b) = if i <= j { (i, j) } else { (j, i) };
+                let farm = if drop_g_farm && (i == 6 || j == 6) {
+                    String::new()
+                } else {
+                    farm.to_string()
+                };
                 text.push_str(&format!(
                     "{},{},{year},{}_{},{fta},{goods},{farm}\n",
                     names[i], names[j], names[a], names[b]
@@ -226,4 +237,26 @@ fn sector_errors_name_their_key() {
     ))
     .unwrap_err();
     assert!(e.to_string().contains("full_ge"), "{e}");
+}
+
+#[test]
+fn a_sectors_missing_domestic_flow_is_an_error_naming_the_sector() {
+    let dir = std::env::temp_dir().join(format!("gravity_sectors_g_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = write_panel_with(&dir, true);
+    let text = format!(
+        "data = \"{}\"\nformula = \"trade ~ fta | exporter^year + importer^year + pair\"\n\
+         year = 2012\nsigma = 6.0\nreference = \"H\"\ndraws = 0\n\
+         [[shock]]\nvariable = \"fta\"\nvalue = 0.0\nbetween = [\"A\", \"B\", \"C\"]\n\
+         [[sector]]\nname = \"goods\"\noutcome = \"trade_goods\"\n\
+         [[sector]]\nname = \"farm\"\noutcome = \"trade_farm\"\n",
+        data.display()
+    );
+    let e = run(&Scenario::from_toml_str(&text).unwrap()).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("sector farm") && msg.contains("no domestic flow in 2012 (G)"),
+        "{msg}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -23,6 +23,18 @@ fn sector_formula(formula: &str, outcome: &str) -> Result<String> {
     Ok(format!("{outcome} ~{rhs}"))
 }
 
+/// A scenario error of one sector's GE cross-section, its message naming
+/// the sector.
+fn in_sector(e: Error, sector: &str) -> Error {
+    match e {
+        Error::Scenario { key, message } => Error::Scenario {
+            key,
+            message: format!("sector {sector}: {message}"),
+        },
+        other => other,
+    }
+}
+
 /// Runs a multi-sector scenario end to end (the `[[sector]]` arm of
 /// [`super::run_with_progress`]).
 pub(super) fn run_sectors(
@@ -89,20 +101,38 @@ pub(super) fn run_sectors(
             scenario.domestic,
             &scenario.impute_pair_effects,
             gdp.as_ref(),
-        )?;
+        )
+        .map_err(|e| in_sector(e, &sector.name))?;
         match &countries {
             None => countries = Some(data.countries.clone()),
             Some(c) if *c != data.countries => {
+                let only = |a: &[String], b: &[String]| -> String {
+                    let v: Vec<&str> = a
+                        .iter()
+                        .filter(|x| !b.contains(x))
+                        .map(String::as_str)
+                        .take(10)
+                        .collect();
+                    if v.is_empty() {
+                        "none".into()
+                    } else {
+                        v.join(", ")
+                    }
+                };
                 return Err(Error::scenario(
                     format!("sector[{k}]"),
                     format!(
                         "sector {} has {} countries in {year}, the first sector {}: every sector \
-                         needs flows for the same countries",
+                         needs flows for the same countries (only in {}: {}; only in {}: {})",
                         sector.name,
                         data.countries.len(),
-                        c.len()
+                        c.len(),
+                        sector.name,
+                        only(&data.countries, c),
+                        scenario.sectors[0].name,
+                        only(c, &data.countries)
                     ),
-                ))
+                ));
             }
             Some(_) => {}
         }
