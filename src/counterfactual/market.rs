@@ -362,3 +362,93 @@ impl Market<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 3-sector, 4-country market with trade imbalances, different σ_k
+    /// and prices away from 1 (numbers fixed, no randomness).
+    fn fixture() -> (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>) {
+        let n = 4;
+        let phi: Vec<Vec<f64>> = (0..3)
+            .map(|s| {
+                (0..n * n)
+                    .map(|q| {
+                        if q % (n + 1) == 0 {
+                            1.0
+                        } else {
+                            0.05 + 0.1 * (((q * 7 + s * 3) % 11) as f64) / 11.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let output: Vec<Vec<f64>> = (0..3)
+            .map(|s| (0..n).map(|i| 1.0 + ((i * 5 + s * 2) % 7) as f64).collect())
+            .collect();
+        let a: Vec<Vec<f64>> = (0..3)
+            .map(|s| (0..n).map(|i| 0.2 + 0.1 * ((i + s) % 3) as f64).collect())
+            .collect();
+        (phi, output, a)
+    }
+
+    #[test]
+    fn the_jacobian_is_the_derivative_of_the_residuals() {
+        let n = 4;
+        let (phi, output, a) = fixture();
+        let sigmas = [5.0, 8.0, 3.5];
+        let share = [
+            [0.5, 0.6, 0.3, 0.4],
+            [0.3, 0.1, 0.5, 0.2],
+            [0.2, 0.3, 0.2, 0.4],
+        ];
+        let market = Market {
+            sectors: (0..3)
+                .map(|s| Sector {
+                    phi: &phi[s],
+                    a: a[s].clone(),
+                    output: &output[s],
+                    share: share[s].to_vec(),
+                    inward_pow_ref: 1.0,
+                    sigma: sigmas[s],
+                })
+                .collect(),
+            ratio: vec![1.2, 0.8, 1.1, 0.95],
+            reference: 0,
+        };
+        let p: Vec<Vec<f64>> = (0..3)
+            .map(|s| {
+                (0..n)
+                    .map(|i| 0.9 + 0.05 * ((i * 3 + s) % 5) as f64)
+                    .collect()
+            })
+            .collect();
+        let jac = market.jacobian(&market.eval(&p));
+        let f = |p: &[Vec<f64>]| -> Vec<f64> {
+            market
+                .eval(p)
+                .ratio
+                .iter()
+                .flatten()
+                .map(|d| d.ln())
+                .collect()
+        };
+        let h: f64 = 1e-6;
+        for col in 0..3 * n {
+            let mut up = p.clone();
+            up[col / n][col % n] *= h.exp();
+            let mut down = p.clone();
+            down[col / n][col % n] *= (-h).exp();
+            let (fu, fd) = (f(&up), f(&down));
+            for row in 0..3 * n {
+                let fd_value = (fu[row] - fd[row]) / (2.0 * h);
+                assert!(
+                    (jac[(row, col)] - fd_value).abs() < 1e-7,
+                    "({row}, {col}): analytic {} vs numerical {fd_value}",
+                    jac[(row, col)]
+                );
+            }
+        }
+    }
+}

@@ -166,3 +166,50 @@ pub(crate) fn scale(
         steps,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gradient_and_hessian_are_the_derivatives_of_the_objective() {
+        let n = 5;
+        let phi: Vec<f64> = (0..n * n)
+            .map(|q| {
+                if q % (n + 1) == 0 {
+                    1.0
+                } else {
+                    0.02 + 0.2 * (((q * 13) % 17) as f64) / 17.0
+                }
+            })
+            .collect();
+        let r = [0.1, 0.3, 0.2, 0.25, 0.15];
+        let c = [0.2, 0.2, 0.3, 0.1, 0.2];
+        let u = [0.3, -0.2, 0.1, 0.0, 0.5];
+        let mut x = vec![0.0; n * n];
+        let e = eval(&phi, &r, &c, &u, Some(&mut x)).unwrap();
+        let h = 1e-5;
+        for k in 0..n {
+            let mut up = u;
+            up[k] += h;
+            let mut down = u;
+            down[k] -= h;
+            let (eu, ed) = (
+                eval(&phi, &r, &c, &up, None).unwrap(),
+                eval(&phi, &r, &c, &down, None).unwrap(),
+            );
+            // gradient R_k − r_k
+            let grad = (eu.g - ed.g) / (2.0 * h);
+            assert!((grad - (e.rows[k] - r[k])).abs() < 1e-8, "gradient {k}");
+            // Hessian column k: δ_ik R_i − Σ_j x_ij x_kj / c_j
+            for i in 0..n {
+                let numerical = (eu.rows[i] - ed.rows[i]) / (2.0 * h);
+                let analytic = if i == k { e.rows[i] } else { 0.0 }
+                    - (0..n)
+                        .map(|j| x[i * n + j] * x[k * n + j] / c[j])
+                        .sum::<f64>();
+                assert!((numerical - analytic).abs() < 1e-8, "hessian ({i}, {k})");
+            }
+        }
+    }
+}
