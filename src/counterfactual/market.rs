@@ -369,7 +369,11 @@ mod tests {
 
     /// A 3-sector, 4-country market with trade imbalances, different σ_k
     /// and prices away from 1 (numbers fixed, no randomness).
-    fn fixture() -> (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    /// Per sector, a country-indexed (or pair-indexed) vector.
+    type BySector = Vec<Vec<f64>>;
+
+    /// Costs, outputs and baseline `a` per sector.
+    fn fixture() -> (BySector, BySector, BySector) {
         let n = 4;
         let phi: Vec<Vec<f64>> = (0..3)
             .map(|s| {
