@@ -55,7 +55,11 @@ fn eval(phi: &[f64], r: &[f64], c: &[f64], u: &[f64], x: Option<&mut [f64]>) -> 
     }
     let mut g = -(0..n).map(|i| r[i] * u[i]).sum::<f64>();
     for j in 0..n {
-        g += c[j] * col[j].ln();
+        // a country that buys nothing (c_j = 0, only in a multi-sector
+        // world) has no term
+        if c[j] > 0.0 {
+            g += c[j] * col[j].ln();
+        }
     }
     let mut rows = vec![0.0; n];
     let mut store = x;
@@ -63,7 +67,11 @@ fn eval(phi: &[f64], r: &[f64], c: &[f64], u: &[f64], x: Option<&mut [f64]>) -> 
         let w = r[i] * a[i];
         let mut s = 0.0;
         for j in 0..n {
-            let v = phi[i * n + j] * w * c[j] / col[j];
+            let v = if c[j] > 0.0 {
+                phi[i * n + j] * w * c[j] / col[j]
+            } else {
+                0.0
+            };
             s += v;
             if let Some(x) = store.as_deref_mut() {
                 x[i * n + j] = v;
@@ -71,7 +79,9 @@ fn eval(phi: &[f64], r: &[f64], c: &[f64], u: &[f64], x: Option<&mut [f64]>) -> 
         }
         rows[i] = s;
     }
+    // a country that produces nothing (r_i = 0) has no balance condition
     let residual = (0..n)
+        .filter(|&i| r[i] > 0.0)
         .map(|i| (rows[i] / r[i] - 1.0).abs())
         .fold(0.0, f64::max);
     (g.is_finite() && residual.is_finite()).then_some(Eval { g, rows, residual })
@@ -108,7 +118,7 @@ pub(crate) fn scale(
             steps,
         };
     };
-    let free: Vec<usize> = (0..n).filter(|&i| i != pin).collect();
+    let free: Vec<usize> = (0..n).filter(|&i| i != pin && r[i] > 0.0).collect();
     let m = free.len();
     while cur.residual > tol && steps < max_steps.min(MAX_NEWTON_STEPS) && m > 0 {
         // Hessian H = diag(R) − X diag(1/c) Xᵀ on the free coordinates.

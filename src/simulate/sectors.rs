@@ -278,6 +278,7 @@ pub fn run_sectors_with_fits(
                 .sectors
                 .iter()
                 .zip(&out.sectors)
+                .filter(|(s, _)| s.output[i] > 0.0)
                 .map(|(s, o)| s.output[i] / weight * o.countries[i].outward_mr_change_pct)
                 .sum();
             CountryResult {
