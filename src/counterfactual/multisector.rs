@@ -197,7 +197,7 @@ impl MultiWorld {
             check_sector_phi(&self.countries, s, &s.phi, "")?;
             let y: f64 = s.output.iter().sum();
             let e: f64 = s.expenditure.iter().sum();
-            if !(y > 0.0) {
+            if y.is_nan() || y <= 0.0 {
                 return bad(format!("sector {name}: no country produces anything"));
             }
             if (y - e).abs() > 1e-9 * y {
