@@ -18,7 +18,8 @@
 //!
 //! `g` is invariant to adding a constant to every `u_i`, so one `u` is held
 //! fixed (the largest country's) and the reduced Hessian is positive definite
-//! (Cholesky; LU if rounding makes it fail). Each step is backtracked until
+//! (Cholesky; with a small ridge if it is singular, as when trade falls into
+//! separate blocks). Each step is backtracked until
 //! `g` decreases (Armijo) or the largest balance residual
 //! `max_i |R_i/r_i − 1|` (the plain iteration's stopping rule) falls. A step
 //! that cannot be solved or that finds no decrease ends the Newton phase,
@@ -128,12 +129,31 @@ pub(crate) fn scale(
             h[(a, a)] += cur.rows[i];
         }
         let grad = DVector::from_fn(m, |a, _| cur.rows[free[a]] - r[free[a]]);
-        let step = match h.clone().cholesky() {
-            Some(ch) => ch.solve(&(-&grad)),
-            None => match h.lu().solve(&(-&grad)) {
-                Some(s) => s,
-                None => break,
-            },
+        // Cholesky; if the Hessian is singular (trade in separate blocks,
+        // one scale per block) or rounding makes it indefinite, a growing
+        // ridge λI (Levenberg–Marquardt): the gradient has no component
+        // along the blocks' scales, so the step is the Newton step on the
+        // rest.
+        let scale = (0..m).map(|a| h[(a, a)].abs()).fold(0.0, f64::max);
+        let mut step = None;
+        let mut ridge = 0.0;
+        for _ in 0..8 {
+            let mut hr = h.clone();
+            for a in 0..m {
+                hr[(a, a)] += ridge;
+            }
+            if let Some(ch) = hr.cholesky() {
+                step = Some(ch.solve(&(-&grad)));
+                break;
+            }
+            ridge = if ridge == 0.0 {
+                1e-12 * scale
+            } else {
+                ridge * 100.0
+            };
+        }
+        let Some(step) = step else {
+            break;
         };
         // at most a factor e^5 per resistance and step (a singular system
         // gives huge steps along its null space)
