@@ -498,11 +498,15 @@ fn a_country_may_produce_or_buy_nothing_in_a_sector() {
         let mut sectors = Vec::new();
         let mut phi_cf = Vec::new();
         for (k, sigma) in [5.0, 7.0].into_iter().enumerate() {
-            let (phi, mut trade) = random_sector(rng, n, sigma, 1.0, false);
+            let (mut phi, mut trade) = random_sector(rng, n, sigma, 1.0, false);
             if k == 1 {
-                // country 4 produces (almost) nothing in sector 1
+                // country 4 produces (almost) nothing in sector 1; with
+                // nothing, no costs either (as calibrated costs give)
                 for j in 0..n {
                     trade[4 * n + j] *= eps;
+                    if eps == 0.0 && j != 4 {
+                        phi[4 * n + j] = 0.0;
+                    }
                 }
             } else {
                 // country 3 buys (almost) nothing in sector 0
@@ -552,4 +556,11 @@ fn a_country_may_produce_or_buy_nothing_in_a_sector() {
         }
     }
     assert_eq!(out.sectors[1].output[4], 0.0);
+    for sec in &out.sectors {
+        for p in &sec.pairs {
+            for v in [p.baseline, p.conditional, p.full, p.partial] {
+                assert!(v.is_finite(), "{p:?}");
+            }
+        }
+    }
 }

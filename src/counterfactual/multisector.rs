@@ -503,10 +503,22 @@ pub fn solve_multisector_counterfactual(
             inward_pow,
             info,
         };
-        let x0 = base.flows(&sec.phi, &sec.output, &sec.expenditure);
-        let xc = cond.flows(&phi_cf[s], &sec.output, &sec.expenditure);
-        let xf = full.flows(&phi_cf[s], &y_cf, &e_cf);
-        let xp = base.flows(&phi_cf[s], &sec.output, &sec.expenditure);
+        // a country that produces or buys nothing in the sector has no
+        // flows there (its resistance may be 0 or infinite: no 0/0)
+        let none = |mut x: Vec<f64>| {
+            for i in 0..n {
+                for j in 0..n {
+                    if sec.output[i] == 0.0 || sec.expenditure[j] == 0.0 {
+                        x[i * n + j] = 0.0;
+                    }
+                }
+            }
+            x
+        };
+        let x0 = none(base.flows(&sec.phi, &sec.output, &sec.expenditure));
+        let xc = none(cond.flows(&phi_cf[s], &sec.output, &sec.expenditure));
+        let xf = none(full.flows(&phi_cf[s], &y_cf, &e_cf));
+        let xp = none(base.flows(&phi_cf[s], &sec.output, &sec.expenditure));
         let p0 = base.inward(sigma);
         let pi0 = base.outward(sigma);
         let p1 = full.inward(sigma);
