@@ -17,6 +17,54 @@ pub struct GeParams {
     /// Which full endowment GE to report (default: the market-clearing
     /// equilibrium).
     pub full_ge: FullGe,
+    /// How the equilibrium conditions are solved (default: Newton's method,
+    /// finishing with the plain iteration if a Newton step fails).
+    pub method: GeMethod,
+}
+
+/// How the GE solvers iterate.
+///
+/// Both give the same solution (it is unique up to the normalisation); they
+/// differ in speed. Iterations count Newton steps plus any plain steps.
+///
+/// ```
+/// use gravity_model::counterfactual::{GeMethod, GeParams};
+/// assert_eq!(GeParams::default().method, GeMethod::Newton);
+/// assert_eq!("fixed_point".parse::<GeMethod>()?, GeMethod::FixedPoint);
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GeMethod {
+    /// Newton's method in log space (multilateral resistances: on the convex
+    /// dual of the scaling problem; factory-gate prices: on the
+    /// market-clearing conditions with their analytic Jacobian), each step
+    /// backtracked; if a step cannot be solved or makes no progress, the
+    /// plain iteration continues from the last iterate.
+    #[default]
+    Newton,
+    /// The plain iterations only: iterative scaling (RAS) for the
+    /// resistances, the damped price fixed point for the full GE. Converges
+    /// linearly, slowly when trade is strongly home-biased.
+    FixedPoint,
+}
+
+impl std::str::FromStr for GeMethod {
+    type Err = Error;
+    /// Reads `newton` or `fixed_point`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidOption`] for any other word.
+    fn from_str(s: &str) -> Result<GeMethod> {
+        match s {
+            "newton" => Ok(GeMethod::Newton),
+            "fixed_point" => Ok(GeMethod::FixedPoint),
+            other => Err(Error::model(
+                ErrorKind::InvalidOption,
+                format!("expected newton or fixed_point, found '{other}'"),
+            )),
+        }
+    }
 }
 
 /// Which "full endowment GE" a counterfactual reports.
@@ -68,6 +116,7 @@ impl Default for GeParams {
             max_iter: 10_000,
             damping: 1.0,
             full_ge: FullGe::MarketClearing,
+            method: GeMethod::Newton,
         }
     }
 }
@@ -187,7 +236,9 @@ pub fn solve_baseline(world: &World, params: &GeParams) -> Result<Resistances> {
     )
 }
 
-/// Iterative scaling (Sinkhorn/RAS) on the two balance conditions.
+/// The multilateral resistances: Newton's method on the balance conditions
+/// ([`GeMethod::Newton`], see `newton.rs`), then, unless it converged, the
+/// iterative scaling (Sinkhorn/RAS) from its last iterate.
 /// `a_i = 1/Π_i^(1-σ)`, `b_j = 1/P_j^(1-σ)`.
 pub(crate) fn solve_mr(
     phi: &[f64],
@@ -201,12 +252,40 @@ pub(crate) fn solve_mr(
     let y: f64 = output.iter().sum();
     let mut a = vec![1.0; n];
     let mut b = vec![1.0; n];
+    // Steps already spent; after Newton steps (a, b) is its last iterate,
+    // b from a, to be checked before any plain step.
+    let mut used = 0;
+    if params.method == GeMethod::Newton {
+        let newton = super::newton::scale(phi, output, expenditure, params.tol, params.max_iter);
+        used = newton.steps;
+        if newton.steps > 0 {
+            let mut bn = vec![0.0; n];
+            for (j, bj) in bn.iter_mut().enumerate() {
+                let s: f64 = (0..n)
+                    .map(|i| phi[i * n + j] * output[i] * newton.a[i])
+                    .sum();
+                *bj = y / s;
+            }
+            // a Newton iterate that overflows (run off along a direction the
+            // system does not pin down) leaves the plain iteration to start
+            // afresh, its steps counted after Newton's
+            if newton
+                .a
+                .iter()
+                .chain(&bn)
+                .all(|v| v.is_finite() && *v > 0.0)
+            {
+                a = newton.a;
+                b = bn;
+            }
+        }
+    }
     let mut residual = f64::INFINITY;
     let mut row = vec![0.0; n];
     // Iteration `iter` checks the balance of iterate `iter − 1` with the
     // same row sums its a-step needs, so each iteration is two passes over
     // phi, not three.
-    for iter in 0..=params.max_iter {
+    for iter in used..=params.max_iter {
         // row_i = Σ_j phi_ij E_j b_j
         for (i, r) in row.iter_mut().enumerate() {
             *r = (0..n).map(|j| phi[i * n + j] * expenditure[j] * b[j]).sum();

@@ -1,8 +1,9 @@
 //! Full endowment general equilibrium: factory-gate prices adjust.
 
 use super::baseline::{GeInfo, GeParams, Resistances};
+use super::market::{Market, Sector, Solution};
 use super::world::{check_phi, World};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 
 /// The full-GE counterfactual equilibrium.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,8 +26,11 @@ pub struct FullEquilibrium {
 /// demand, `X'_ij = phi'_ij a_i p̂_i^(1-σ) E'_j / P'_j^(1-σ)` where
 /// `a_i = (Y_i/Y)/Π_i^(1-σ)` comes from the baseline and
 /// `P'_j^(1-σ) = Σ_k phi'_kj a_k p̂_k^(1-σ)`. Market clearing
-/// `p̂_i Y_i = Σ_j X'_ij` is solved for `p̂` by the damped fixed point
-/// `p̂_i ← p̂_i (D_i)^(damping/σ)`, `D_i = Σ_j X'_ij / (p̂_i Y_i)`,
+/// `p̂_i Y_i = Σ_j X'_ij` is solved for `p̂` by Newton's method on
+/// `ln p̂` with the analytic Jacobian ([`GeMethod::Newton`](super::GeMethod),
+/// the default), continued if a step fails (or with
+/// [`GeMethod::FixedPoint`](super::GeMethod) from the start) by the damped
+/// fixed point `p̂_i ← p̂_i (D_i)^(damping/σ)`, `D_i = Σ_j X'_ij / (p̂_i Y_i)`,
 /// renormalising each step so that `P̂_r = 1`. The stopping rule is
 /// `max_i |D_i − 1| ≤ tol`.
 ///
@@ -54,101 +58,60 @@ pub fn solve_full(
     check_phi(&world.countries, phi_cf)?;
     params.check()?;
     let n = world.n();
-    let sigma = world.sigma;
-    let r = world.reference;
     let y_world = world.world_output();
-    let a: Vec<f64> = (0..n)
-        .map(|i| world.output[i] / y_world / baseline.outward_pow[i])
-        .collect();
-    let ratio: Vec<f64> = (0..n)
-        .map(|j| world.expenditure[j] / world.output[j])
-        .collect();
-    let mut p = vec![1.0; n];
-    let mut a_cf = vec![0.0; n];
-    let mut y_cf = vec![0.0; n];
-    let mut e_cf = vec![0.0; n];
-    let mut pc = vec![0.0; n];
-    let mut d = vec![0.0; n];
-    let mut residual;
-    let eval = |p: &[f64],
-                a_cf: &mut [f64],
-                y_cf: &mut [f64],
-                e_cf: &mut [f64],
-                pc: &mut [f64],
-                d: &mut [f64]|
-     -> f64 {
-        for i in 0..n {
-            a_cf[i] = a[i] * p[i].powf(1.0 - sigma);
-            y_cf[i] = p[i] * world.output[i];
-            e_cf[i] = ratio[i] * y_cf[i];
-        }
-        let scale = y_cf.iter().sum::<f64>() / e_cf.iter().sum::<f64>();
-        e_cf.iter_mut().for_each(|e| *e *= scale);
-        for j in 0..n {
-            pc[j] = (0..n).map(|k| phi_cf[k * n + j] * a_cf[k]).sum();
-        }
-        let mut res: f64 = 0.0;
-        for i in 0..n {
-            let demand: f64 = (0..n)
-                .map(|j| phi_cf[i * n + j] * a_cf[i] * e_cf[j] / pc[j])
-                .sum();
-            d[i] = demand / y_cf[i];
-            res = res.max((d[i] - 1.0).abs());
-        }
-        res
+    let market = Market {
+        sectors: vec![Sector {
+            phi: phi_cf,
+            a: (0..n)
+                .map(|i| world.output[i] / y_world / baseline.outward_pow[i])
+                .collect(),
+            output: &world.output,
+            share: vec![1.0; n],
+            inward_pow_ref: baseline.inward_pow[world.reference],
+            sigma: world.sigma,
+        }],
+        ratio: (0..n)
+            .map(|j| world.expenditure[j] / world.output[j])
+            .collect(),
+        reference: world.reference,
     };
-    for iter in 1..=params.max_iter {
-        residual = eval(&p, &mut a_cf, &mut y_cf, &mut e_cf, &mut pc, &mut d);
-        if !residual.is_finite() {
-            return Err(Error::numerical(
-                ErrorKind::Diverged,
-                format!("full GE prices became non-finite at iteration {iter}"),
-            ));
-        }
-        if residual <= params.tol {
-            // normalise P'_r = 1 (baseline P_r = 1): scaling p by c scales
-            // P'^(1-σ) by c^(1-σ)
-            let c = pc[r].powf(1.0 / (sigma - 1.0));
-            p.iter_mut().for_each(|v| *v *= c);
-            let _ = eval(&p, &mut a_cf, &mut y_cf, &mut e_cf, &mut pc, &mut d);
-            let y_cf_world: f64 = y_cf.iter().sum();
-            let inward_pow = pc.clone();
-            let outward_pow: Vec<f64> = (0..n)
-                .map(|i| {
-                    (0..n)
-                        .map(|j| phi_cf[i * n + j] * e_cf[j] / y_cf_world / pc[j])
-                        .sum()
-                })
-                .collect();
-            return Ok(FullEquilibrium {
-                price_change: p,
-                output: y_cf,
-                expenditure: e_cf,
-                resistances: Resistances {
-                    outward_pow,
-                    inward_pow,
-                    info: GeInfo {
-                        iterations: iter,
-                        residual,
-                        converged: true,
-                    },
-                },
-            });
-        }
-        for i in 0..n {
-            p[i] *= d[i].powf(params.damping / sigma);
-        }
-        let c = (0..n)
-            .map(|k| phi_cf[k * n + r] * a[k] * p[k].powf(1.0 - sigma))
-            .sum::<f64>()
-            .powf(1.0 / (sigma - 1.0));
-        p.iter_mut().for_each(|v| *v *= c);
-    }
-    residual = eval(&p, &mut a_cf, &mut y_cf, &mut e_cf, &mut pc, &mut d);
-    Err(Error::NoConvergence {
-        solver: "full GE factory-gate prices".into(),
-        iterations: params.max_iter,
+    let solution = market.solve(params, "full GE factory-gate prices")?;
+    let Solution {
+        mut price,
+        state,
+        iterations,
         residual,
+    } = solution;
+    let (Some(price_change), Some(output), Some(expenditure), Some(inward_pow)) = (
+        price.pop(),
+        state.output.into_iter().next(),
+        state.expenditure.into_iter().next(),
+        state.inward_pow.into_iter().next(),
+    ) else {
+        // one sector in, one sector out
+        unreachable!("a one-sector market has one sector of results")
+    };
+    let y_cf_world: f64 = output.iter().sum();
+    let outward_pow: Vec<f64> = (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| phi_cf[i * n + j] * expenditure[j] / y_cf_world / inward_pow[j])
+                .sum()
+        })
+        .collect();
+    Ok(FullEquilibrium {
+        price_change,
+        output,
+        expenditure,
+        resistances: Resistances {
+            outward_pow,
+            inward_pow,
+            info: GeInfo {
+                iterations,
+                residual,
+                converged: true,
+            },
+        },
     })
 }
 

@@ -46,6 +46,7 @@ mod draws;
 mod geppml;
 mod results;
 mod scenario;
+mod sectors;
 
 pub use costs::{
     check_unique_keys, ge_data, ge_data_with_gdp, shocked_phi, GdpTable, GeData, PanelKeys,
@@ -54,10 +55,11 @@ pub use costs::{
 pub use geppml::conditional_by_ppml;
 pub use results::{
     Counterfactual, CountryChanges, CountryIntervals, CountryResult, DomesticCheck, Imputed,
-    ImputedKind, Interval, PairResult, PolicyCoefficient, Quantity,
+    ImputedKind, Interval, PairResult, PolicyCoefficient, Quantity, SectorResult,
 };
 pub use scenario::{
-    Costs, Countries, Domestic, IntervalMethod, Scenario, Shock, Uncertainty, MAX_DRAWS, MIN_SIGMA,
+    Costs, Countries, Domestic, IntervalMethod, Scenario, SectorSpec, Shock, Uncertainty,
+    MAX_DRAWS, MIN_SIGMA,
 };
 
 use crate::counterfactual::{FullGe, GeOutcome, GeParams, PairOutcome, World};
@@ -149,6 +151,9 @@ pub fn run_with_progress(
 ) -> Result<Counterfactual> {
     use crate::vcov::SmallSample;
     scenario.validate()?;
+    if !scenario.sectors.is_empty() {
+        return sectors::run_sectors(scenario, progress);
+    }
     let formula = Formula::parse(&scenario.formula)?;
     let csv = crate::data::CsvOptions::default();
     // One read of the file: the formula's columns are checked against the
@@ -222,66 +227,20 @@ pub fn run_with_fit(
             key: "reference".into(),
             message: format!("unknown country '{}' in {year}", scenario.reference),
         })?;
-    // Shocks → policy changes; coefficients.
-    let mut beta: Vec<f64> = baseline.beta.clone();
-    let mut changes_spec = Vec::new();
-    let mut coefficients = Vec::new();
-    let mut random: Vec<usize> = Vec::new();
-    let mut shocked = vec![false; n * n];
-    for (k, s) in scenario.shocks.iter().enumerate() {
-        let idx = data
-            .policy
-            .iter()
-            .position(|(name, _)| *name == s.variable)
-            .ok_or_else(|| Error::Scenario {
-                key: format!("shock[{k}].variable"),
-                message: format!(
-                    "'{}' is not a regressor of the baseline formula ({})",
-                    s.variable,
-                    baseline.names.join(", ")
-                ),
-            })?;
-        let pairs: Vec<usize> = s
-            .pairs_at(k, &countries)?
-            .into_iter()
-            .map(|(i, j)| i * n + j)
-            .collect();
-        for &p in &pairs {
-            shocked[p] = true;
-        }
-        let row = inference.coef(&s.variable);
-        match s.coefficient {
-            Some(c) => {
-                beta[idx] = c;
-                coefficients.push(PolicyCoefficient {
-                    variable: s.variable.clone(),
-                    estimate: c,
-                    std_error: 0.0,
-                    overridden: true,
-                    draws_mean: None,
-                    draws_std_error: None,
-                });
-            }
-            None => {
-                if !random.contains(&idx) {
-                    random.push(idx);
-                }
-                coefficients.push(PolicyCoefficient {
-                    variable: s.variable.clone(),
-                    estimate: beta[idx],
-                    std_error: row.map_or(0.0, |r| r.std_error),
-                    overridden: false,
-                    draws_mean: None,
-                    draws_std_error: None,
-                });
-            }
-        }
-        changes_spec.push(PolicyChange {
-            policy: idx,
-            pairs,
-            value: s.value,
-        });
-    }
+    let Policy {
+        beta,
+        changes: changes_spec,
+        mut coefficients,
+        random,
+        shocked,
+    } = policy(
+        scenario,
+        &data,
+        baseline,
+        inference,
+        &countries,
+        &Default::default(),
+    )?;
     let mut data = data;
     if scenario.costs == Costs::Calibrated {
         costs::calibrate(&mut data);
@@ -297,6 +256,7 @@ pub fn run_with_fit(
         tol: scenario.tolerance.unwrap_or(GeParams::default().tol),
         max_iter: scenario.max_iter.unwrap_or(GeParams::default().max_iter),
         full_ge: scenario.full_ge,
+        method: scenario.solver,
         ..GeParams::default()
     };
     let phi_cf = shocked_phi(&data, &beta, &changes_spec);
@@ -407,5 +367,99 @@ pub fn run_with_fit(
         second_stage: data.second_stage,
         notes,
         baseline_nobs: baseline.nobs(),
+        sectors: Vec::new(),
+    })
+}
+
+/// The shocks of a scenario as policy changes on one GE cross-section.
+pub(crate) struct Policy {
+    /// The coefficients used (the estimates, overrides in place).
+    pub beta: Vec<f64>,
+    /// One change per shock.
+    pub changes: Vec<PolicyChange>,
+    /// The coefficient of each shock, as reported.
+    pub coefficients: Vec<PolicyCoefficient>,
+    /// Coefficients drawn in the Monte Carlo (not overridden).
+    pub random: Vec<usize>,
+    /// Whether a shock applies to each pair (row-major).
+    pub shocked: Vec<bool>,
+}
+
+/// Shocks → policy changes and coefficients; `overrides` (a sector's
+/// `coefficients`) take precedence over a shock's own `coefficient`.
+pub(crate) fn policy(
+    scenario: &Scenario,
+    data: &GeData,
+    baseline: &Fit,
+    inference: &crate::vcov::Inference,
+    countries: &[String],
+    overrides: &std::collections::BTreeMap<String, f64>,
+) -> Result<Policy> {
+    let n = countries.len();
+    let mut beta: Vec<f64> = baseline.beta.clone();
+    let mut changes_spec = Vec::new();
+    let mut coefficients = Vec::new();
+    let mut random: Vec<usize> = Vec::new();
+    let mut shocked = vec![false; n * n];
+    for (k, s) in scenario.shocks.iter().enumerate() {
+        let idx = data
+            .policy
+            .iter()
+            .position(|(name, _)| *name == s.variable)
+            .ok_or_else(|| Error::Scenario {
+                key: format!("shock[{k}].variable"),
+                message: format!(
+                    "'{}' is not a regressor of the baseline formula ({})",
+                    s.variable,
+                    baseline.names.join(", ")
+                ),
+            })?;
+        let pairs: Vec<usize> = s
+            .pairs_at(k, countries)?
+            .into_iter()
+            .map(|(i, j)| i * n + j)
+            .collect();
+        for &p in &pairs {
+            shocked[p] = true;
+        }
+        let row = inference.coef(&s.variable);
+        match overrides.get(&s.variable).copied().or(s.coefficient) {
+            Some(c) => {
+                beta[idx] = c;
+                coefficients.push(PolicyCoefficient {
+                    variable: s.variable.clone(),
+                    estimate: c,
+                    std_error: 0.0,
+                    overridden: true,
+                    draws_mean: None,
+                    draws_std_error: None,
+                });
+            }
+            None => {
+                if !random.contains(&idx) {
+                    random.push(idx);
+                }
+                coefficients.push(PolicyCoefficient {
+                    variable: s.variable.clone(),
+                    estimate: beta[idx],
+                    std_error: row.map_or(0.0, |r| r.std_error),
+                    overridden: false,
+                    draws_mean: None,
+                    draws_std_error: None,
+                });
+            }
+        }
+        changes_spec.push(PolicyChange {
+            policy: idx,
+            pairs,
+            value: s.value,
+        });
+    }
+    Ok(Policy {
+        beta,
+        changes: changes_spec,
+        coefficients,
+        random,
+        shocked,
     })
 }

@@ -327,6 +327,41 @@ pub struct Counterfactual {
     pub notes: Vec<String>,
     /// The baseline estimation: observations and convergence.
     pub baseline_nobs: usize,
+    /// A multi-sector scenario's sectors (empty for one sector, and then
+    /// left out of the JSON). With sectors, `countries` and `pairs` are
+    /// totals over the sectors (see [`SectorResult`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sectors: Vec<SectorResult>,
+}
+
+/// One sector of a multi-sector counterfactual.
+///
+/// The [`Counterfactual`]'s own `countries` then hold each country over all
+/// sectors: exports summed over sectors, `real_gdp_change_pct` the change in
+/// real income `Σ_k Y^k_i / P_i` (`P_i = Π_k (P^k_i)^(s^k_i)`, the consumer
+/// price index), `inward_mr_change_pct` the change in `P_i`,
+/// `factory_price_change_pct` the change in nominal output `Σ_k Y^k_i` (the
+/// output-weighted factory-gate price change) and `outward_mr_change_pct`
+/// the baseline-output-weighted mean of the sectors' outward-MR changes;
+/// `pairs` hold flows summed over sectors (`shocked` if a shock applies to the
+/// pair). No intervals are drawn for a multi-sector scenario.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SectorResult {
+    /// Sector name.
+    pub sector: String,
+    /// Its outcome column.
+    pub outcome: String,
+    /// Its `σ_k`.
+    pub sigma: f64,
+    /// Observations of its baseline estimation.
+    pub baseline_nobs: usize,
+    /// Its policy coefficients.
+    pub coefficients: Vec<PolicyCoefficient>,
+    /// Per country, in the sector.
+    pub countries: Vec<crate::counterfactual::SectorCountryOutcome>,
+    /// Per pair, in the sector.
+    pub pairs: Vec<PairResult>,
 }
 
 /// Every reported number must be finite: a NaN or infinity is an error

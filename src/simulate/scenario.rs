@@ -17,7 +17,7 @@
 //! between = ["CAN", "MEX", "USA"]
 //! ```
 
-use crate::counterfactual::FullGe;
+use crate::counterfactual::{FullGe, GeMethod};
 use crate::error::{Error, ErrorKind, Result};
 use crate::vcov::{SmallSample, VcovSpec};
 use serde::{Deserialize, Serialize};
@@ -382,12 +382,50 @@ pub struct Scenario {
     /// first pass of the Yotov et al. 2016 loop, as gegravity 0.3 reports it,
     /// for replication).
     pub full_ge: FullGe,
+    /// How the GE is solved (`solver`: `newton`, the default, or
+    /// `fixed_point`, the plain iterations; the same solution, see
+    /// [`GeMethod`]).
+    pub solver: GeMethod,
     /// Solver tolerance (`tolerance`, default 1e-12).
     pub tolerance: Option<f64>,
     /// Solver iteration limit (`max_iter`, default 10000).
     pub max_iter: Option<usize>,
     /// The shocks, applied together (`[[shock]]`).
     pub shocks: Vec<Shock>,
+    /// The sectors of a multi-sector GE (`[[sector]]`; empty: the one-sector
+    /// model). Each sector is estimated with its own outcome column and
+    /// simulated with its own coefficients, costs and `σ`.
+    pub sectors: Vec<SectorSpec>,
+}
+
+/// One sector of a multi-sector scenario (`[[sector]]`): the formula is
+/// estimated once per sector with the sector's outcome column on its left,
+/// every shock applies in every sector with the sector's own estimated
+/// coefficient (or the override here), and the sectors' GE cross-sections
+/// form one multi-sector world.
+///
+/// ```
+/// use gravity_model::simulate::SectorSpec;
+/// let s: SectorSpec = toml::from_str(
+///     "name = \"agriculture\"\noutcome = \"trade_agriculture\"\nsigma = 8.0\ncoefficients = { fta = 0.0 }",
+/// ).unwrap();
+/// assert_eq!(s.coefficients["fta"], 0.0);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectorSpec {
+    /// Sector name (unique; the results' `sector`).
+    pub name: String,
+    /// The outcome column of the sector's trade flows (replaces the
+    /// formula's left-hand side).
+    pub outcome: String,
+    /// The sector's `σ_k` (default: the scenario's `sigma`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma: Option<f64>,
+    /// Coefficients that override the sector's estimates of shocked
+    /// variables (e.g. `{ fta = 0.0 }`: no effect of the agreement here).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub coefficients: std::collections::BTreeMap<String, f64>,
 }
 
 /// The scenario file as written: the keys and their TOML types, each word
@@ -428,12 +466,16 @@ struct ScenarioFile {
     time: Option<String>,
     #[serde(default, deserialize_with = "parsed")]
     full_ge: Option<FullGe>,
+    #[serde(default, deserialize_with = "parsed")]
+    solver: Option<GeMethod>,
     #[serde(default)]
     tolerance: Option<f64>,
     #[serde(default)]
     max_iter: Option<usize>,
     #[serde(default, rename = "shock")]
     shocks: Vec<Shock>,
+    #[serde(default, rename = "sector")]
+    sectors: Vec<SectorSpec>,
 }
 
 impl From<ScenarioFile> for Scenario {
@@ -455,9 +497,11 @@ impl From<ScenarioFile> for Scenario {
             importer: f.importer,
             time: f.time,
             full_ge: f.full_ge.unwrap_or_default(),
+            solver: f.solver.unwrap_or_default(),
             tolerance: f.tolerance,
             max_iter: f.max_iter,
             shocks: f.shocks,
+            sectors: f.sectors,
         }
     }
 }
@@ -525,9 +569,11 @@ impl Scenario {
             importer: None,
             time: None,
             full_ge: FullGe::default(),
+            solver: GeMethod::default(),
             tolerance: None,
             max_iter: None,
             shocks,
+            sectors: Vec::new(),
         }
     }
 
@@ -654,6 +700,57 @@ impl Scenario {
         }
         for (k, shock) in self.shocks.iter().enumerate() {
             shock.validate(k)?;
+        }
+        for (k, sector) in self.sectors.iter().enumerate() {
+            if sector.name.trim().is_empty() {
+                return Err(Error::scenario(
+                    format!("sector[{k}].name"),
+                    "must name the sector",
+                ));
+            }
+            if self.sectors[..k].iter().any(|s| s.name == sector.name) {
+                return Err(Error::scenario(
+                    format!("sector[{k}].name"),
+                    format!("sector '{}' is listed twice", sector.name),
+                ));
+            }
+            if sector.outcome.trim().is_empty() {
+                return Err(Error::scenario(
+                    format!("sector[{k}].outcome"),
+                    "must name the sector's outcome column",
+                ));
+            }
+            if let Some(sigma) = sector.sigma {
+                if !(sigma.is_finite() && sigma >= MIN_SIGMA) {
+                    return Err(Error::scenario(
+                        format!("sector[{k}].sigma"),
+                        format!("must be at least {MIN_SIGMA}, found {sigma}"),
+                    ));
+                }
+            }
+            if let Some((v, c)) = sector.coefficients.iter().find(|(_, c)| !c.is_finite()) {
+                return Err(Error::scenario(
+                    format!("sector[{k}].coefficients"),
+                    format!("the coefficient of {v} must be finite, found {c}"),
+                ));
+            }
+            if let Some(v) = sector
+                .coefficients
+                .keys()
+                .find(|v| !self.shocks.iter().any(|s| &s.variable == *v))
+            {
+                return Err(Error::scenario(
+                    format!("sector[{k}].coefficients"),
+                    format!("'{v}' is not the variable of any [[shock]]"),
+                ));
+            }
+        }
+        if !self.sectors.is_empty() && self.full_ge == FullGe::FirstStep {
+            return Err(Error::scenario(
+                "full_ge",
+                "a multi-sector scenario is solved to market clearing: first_step (gegravity's \
+                 one-sector first pass) has no multi-sector counterpart",
+            ));
         }
         Ok(())
     }
@@ -899,7 +996,8 @@ mod tests {
 
     #[test]
     fn every_word_is_parsed_when_the_scenario_is_read() {
-        let s = with("vcov = \"cluster:pair\"\nssc = \"ppmlhdfe\"\ncosts = \"calibrated\"\nfull_ge = \"first_step\"\nuncertainty = \"pairs\"\ndraws = 7\nseed = 3").unwrap();
+        let s = with("vcov = \"cluster:pair\"\nssc = \"ppmlhdfe\"\ncosts = \"calibrated\"\nfull_ge = \"first_step\"\nsolver = \"fixed_point\"\nuncertainty = \"pairs\"\ndraws = 7\nseed = 3").unwrap();
+        assert_eq!(s.solver, GeMethod::FixedPoint);
         assert_eq!(s.vcov, VcovSpec::Cluster(vec!["pair".into()]));
         assert_eq!(s.ssc, Some(SmallSample::parse("ppmlhdfe").unwrap()));
         assert_eq!(s.costs, Costs::Calibrated);
@@ -913,6 +1011,7 @@ mod tests {
         assert_eq!(d.ssc, None);
         assert_eq!(d.costs, Costs::Estimated);
         assert_eq!(d.full_ge, FullGe::MarketClearing);
+        assert_eq!(d.solver, GeMethod::Newton);
         assert_eq!(d.uncertainty, Uncertainty::default());
         assert_eq!(
             with("draws = 0\nuncertainty = \"pairs\"")
@@ -936,6 +1035,11 @@ mod tests {
                 "full_ge = \"loop\"",
                 "full_ge",
                 "expected market_clearing or first_step, found 'loop'",
+            ),
+            (
+                "solver = \"anderson\"",
+                "solver",
+                "expected newton or fixed_point, found 'anderson'",
             ),
             (
                 "uncertainty = \"jackknife\"",

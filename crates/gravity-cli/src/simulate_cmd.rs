@@ -18,7 +18,8 @@ pub struct SimulateArgs {
     /// Print one JSON object on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Write countries.csv, pairs.csv and imputed.csv into this directory.
+    /// Write countries.csv, pairs.csv and imputed.csv into this directory
+    /// (and, for a multi-sector scenario, sectors.csv and sector_pairs.csv).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -29,7 +30,12 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         if dir.exists() && !dir.is_dir() {
             anyhow::bail!("--out {}: is not a directory", dir.display());
         }
-        for name in OUTPUTS {
+        let extra: &[&str] = if scenario.sectors.is_empty() {
+            &[]
+        } else {
+            &SECTOR_OUTPUTS
+        };
+        for name in OUTPUTS.iter().chain(extra) {
             let path = dir.join(name);
             if dir.is_dir() {
                 let mut inputs = vec![args.scenario.as_path(), scenario.data.as_path()];
@@ -93,6 +99,13 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         if let Some(pairs) = v.get_mut("pairs").and_then(|p| p.as_array_mut()) {
             pairs.retain(|p| p["shocked"] == true);
         }
+        if let Some(sectors) = v.get_mut("sectors").and_then(|s| s.as_array_mut()) {
+            for sector in sectors {
+                if let Some(pairs) = sector.get_mut("pairs").and_then(|p| p.as_array_mut()) {
+                    pairs.retain(|p| p["shocked"] == true);
+                }
+            }
+        }
         serde_json::to_writer_pretty(&mut out, &v)?;
         writeln!(out)?;
     } else {
@@ -118,6 +131,26 @@ fn print_table(out: &mut impl Write, cf: &Counterfactual) -> Result<()> {
             } else {
                 format!(" (s.e. {:.4})", c.std_error)
             }
+        )?;
+    }
+    if !cf.sectors.is_empty() {
+        let list: Vec<String> = cf
+            .sectors
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({}, σ = {}, N = {})",
+                    s.sector, s.outcome, s.sigma, s.baseline_nobs
+                )
+            })
+            .collect();
+        writeln!(
+            out,
+            "  multi-sector GE, {} sectors: {}; totals over sectors below (price %: nominal output, \
+             P %: consumer price index, real GDP %: real income); per sector in --json and --out \
+             sectors.csv",
+            cf.sectors.len(),
+            list.join(", ")
         )?;
     }
     if let Some(s) = &cf.second_stage {
@@ -213,6 +246,9 @@ fn print_table(out: &mut impl Write, cf: &Counterfactual) -> Result<()> {
 /// The files `--out` writes.
 const OUTPUTS: [&str; 3] = ["countries.csv", "pairs.csv", "imputed.csv"];
 
+/// The files `--out` adds for a multi-sector scenario.
+const SECTOR_OUTPUTS: [&str; 2] = ["sectors.csv", "sector_pairs.csv"];
+
 /// Writes every file to a temporary beside its target first, then renames
 /// them all: a failure leaves the old files, never a new one beside a cut one.
 fn write_csv(dir: &Path, cf: &Counterfactual) -> Result<()> {
@@ -233,6 +269,18 @@ fn write_csv(dir: &Path, cf: &Counterfactual) -> Result<()> {
         imputed_csv(&mut w, cf).map_err(std::io::Error::other)?;
         w.flush()
     })?;
+    if !cf.sectors.is_empty() {
+        staged.add(&dir.join(SECTOR_OUTPUTS[0]), |out| {
+            let mut w = csv::Writer::from_writer(out);
+            sectors_csv(&mut w, cf).map_err(std::io::Error::other)?;
+            w.flush()
+        })?;
+        staged.add(&dir.join(SECTOR_OUTPUTS[1]), |out| {
+            let mut w = csv::Writer::from_writer(out);
+            sector_pairs_csv(&mut w, cf).map_err(std::io::Error::other)?;
+            w.flush()
+        })?;
+    }
     staged.commit()?;
     Ok(())
 }
@@ -311,6 +359,64 @@ fn imputed_csv<W: Write>(w: &mut csv::Writer<W>, cf: &Counterfactual) -> csv::Re
             gdp,
             share,
         ])?;
+    }
+    Ok(())
+}
+
+/// One row per sector and country of a multi-sector scenario.
+fn sectors_csv<W: Write>(w: &mut csv::Writer<W>, cf: &Counterfactual) -> csv::Result<()> {
+    w.write_record([
+        "sector",
+        "country",
+        "exports_change_partial_pct",
+        "exports_change_conditional_pct",
+        "exports_change_full_pct",
+        "factory_price_change_pct",
+        "inward_mr_change_pct",
+        "outward_mr_change_pct",
+    ])?;
+    for s in &cf.sectors {
+        for c in &s.countries {
+            w.write_record([
+                s.sector.clone(),
+                c.country.clone(),
+                c.exports_change_partial_pct.to_string(),
+                c.exports_change_conditional_pct.to_string(),
+                c.exports_change_full_pct.to_string(),
+                c.factory_price_change_pct.to_string(),
+                c.inward_mr_change_pct.to_string(),
+                c.outward_mr_change_pct.to_string(),
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// One row per sector and pair of a multi-sector scenario.
+fn sector_pairs_csv<W: Write>(w: &mut csv::Writer<W>, cf: &Counterfactual) -> csv::Result<()> {
+    w.write_record([
+        "sector",
+        "exporter",
+        "importer",
+        "shocked",
+        "baseline",
+        "partial",
+        "conditional",
+        "full",
+    ])?;
+    for s in &cf.sectors {
+        for p in &s.pairs {
+            w.write_record([
+                s.sector.clone(),
+                p.exporter.clone(),
+                p.importer.clone(),
+                (p.shocked as u8).to_string(),
+                p.baseline.to_string(),
+                p.partial.to_string(),
+                p.conditional.to_string(),
+                p.full.to_string(),
+            ])?;
+        }
     }
     Ok(())
 }
