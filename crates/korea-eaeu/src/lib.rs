@@ -858,6 +858,52 @@ pub const MAIN_SUBSET: &str = "chn_hkg == 0 & domestic_complete == 0";
 /// The phased-in terms of the main specification.
 pub const PHASE_TERMS: [&str; 3] = ["fta", "fta_l4", "fta_l8"];
 
+/// The panel for a GE on base year `year`: the rows of that year of every
+/// country without international manufacturing exports or without imports
+/// in it (e.g. Puerto Rico, all zeros in 2016–2018) moved out of the year
+/// (their exports change would be 0/0). Returns the frame and those countries.
+///
+/// # Errors
+///
+/// [`ErrorKind::UnknownColumn`] for a missing column.
+pub fn ge_frame(frame: &Frame, year: i64) -> Result<(Frame, Vec<String>)> {
+    let pairs = pairs_of(frame)?;
+    let years = numeric_col(frame, "year")?;
+    let trade = numeric_col(frame, "trade")?;
+    let y = year as f64;
+    let mut exports: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut imports: BTreeMap<&str, f64> = BTreeMap::new();
+    for (i, p) in pairs.iter().enumerate() {
+        let Some((e, m)) = p else { continue };
+        if years[i] != y || e == m {
+            continue;
+        }
+        let x = if trade[i].is_finite() { trade[i] } else { 0.0 };
+        *exports.entry(e).or_default() += x;
+        *imports.entry(m).or_default() += x;
+        exports.entry(m).or_default();
+        imports.entry(e).or_default();
+    }
+    let without: Vec<&str> = exports
+        .keys()
+        .copied()
+        .filter(|c| exports[c] <= 0.0 || imports.get(c).is_none_or(|v| *v <= 0.0))
+        .collect();
+    let mut out = frame.clone();
+    if !without.is_empty() {
+        let moved: Vec<f64> = years
+            .iter()
+            .zip(&pairs)
+            .map(|(&t, p)| match p {
+                Some((e, m)) if t == y && (without.contains(e) || without.contains(m)) => f64::NAN,
+                _ => t,
+            })
+            .collect();
+        out.insert("year", Column::Numeric(moved))?;
+    }
+    Ok((out, without.iter().map(|s| s.to_string()).collect()))
+}
+
 /// Solves the manufacturing GE of a Korea–EAEU FTA with log effect `effect`
 /// in `year` (calibrated costs on the observed flows, imputed domestic flows).
 fn solve_ge(
@@ -1091,7 +1137,14 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
     for &y in &options.other_ge_years {
         // A looser tolerance on the robustness years: 2017's full-GE prices
         // stall at a residual of about 7e-7 (immaterial at USD bn precision).
-        match solve_ge(&frame, &fit_m, &inf_m, options.sigma, y, b, Some(1e-6)) {
+        let (gframe, without) = ge_frame(&frame, y)?;
+        if !without.is_empty() {
+            base_year_notes.push(format!(
+                "GE on base year {y}: left out {} (no manufacturing exports or imports that year)",
+                without.join(", ")
+            ));
+        }
+        match solve_ge(&gframe, &fit_m, &inf_m, options.sigma, y, b, Some(1e-6)) {
             Ok((g, _)) => ge_base_years.push(g),
             Err(e) => base_year_notes.push(format!("GE on base year {y} not solved: {e}")),
         }
