@@ -83,6 +83,23 @@ fn main() -> ExitCode {
             c(8)
         );
     }
+    match &h.services {
+        Ok(e) => {
+            let c = |k: i32| {
+                let (b, se) = e.at(k);
+                format!("{b:.3} ({se:.3})")
+            };
+            println!(
+                "   {:<15} {:>7} {:>22} {:>22} {:>22}   (beside, not in the totals)",
+                "services",
+                e.nobs,
+                c(0),
+                c(4),
+                c(8)
+            );
+        }
+        Err(e) => println!("   services: not estimated ({e})"),
+    }
     println!(
         "   Lead test (manufacturing): fta at t+4 = {:.3} ({:.3})",
         h.lead.0, h.lead.1

@@ -796,6 +796,8 @@ pub struct Headline {
     pub entry: EntryInfo,
     /// The main specification of each sector (manufacturing is `main`).
     pub effects: Vec<(String, Effect)>,
+    /// Services (reported beside the sectors, not in the totals), or why not.
+    pub services: std::result::Result<Effect, String>,
     /// The lead test: `fta_f4`'s estimate and s.e. (manufacturing).
     pub lead: (f64, f64),
     /// The variants of the sensitivity table.
@@ -1043,6 +1045,15 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         .map(|(_, e)| e.clone())
         .ok_or_else(|| Error::Bug("no manufacturing sector".into()))?;
 
+    // Services, beside the goods sectors (not in the totals: no domestic
+    // flows and sparse coverage); an estimation failure is reported, not fatal.
+    let services = estimate(&frame, "trade_services", &terms, Some(MAIN_SUBSET))
+        .and_then(|f| {
+            let inf = f.inference(&pair_vcov(), ssc)?;
+            effect("services", &f, &inf, &terms, Some(MAIN_SUBSET))
+        })
+        .map_err(|e| e.to_string());
+
     // The lead test.
     let lead_fit = estimate(
         &frame,
@@ -1281,6 +1292,7 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
     let mut head = Headline {
         entry,
         effects,
+        services,
         lead,
         variants: vec![today, with_hk, twoway, korea],
         sensitivity,
