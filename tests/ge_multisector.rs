@@ -485,3 +485,71 @@ fn bad_inputs_are_errors() {
     let e = bad.validate().unwrap_err();
     assert!(e.to_string().contains("sector S1"), "{e}");
 }
+
+/// A country that produces nothing in one sector (it still buys there) and
+/// one that buys nothing in another: the solver clears the other markets,
+/// both methods agree, and the results are the limit of a tiny positive
+/// output.
+#[test]
+fn a_country_may_produce_or_buy_nothing_in_a_sector() {
+    let n = 5;
+    let mut rng = StdRng::seed_from_u64(21);
+    let build = |rng: &mut StdRng, eps: f64| {
+        let mut sectors = Vec::new();
+        let mut phi_cf = Vec::new();
+        for (k, sigma) in [5.0, 7.0].into_iter().enumerate() {
+            let (phi, mut trade) = random_sector(rng, n, sigma, 1.0, false);
+            if k == 1 {
+                // country 4 produces (almost) nothing in sector 1
+                for j in 0..n {
+                    trade[4 * n + j] *= eps;
+                }
+            } else {
+                // country 3 buys (almost) nothing in sector 0
+                for i in 0..n {
+                    trade[i * n + 3] *= eps;
+                }
+            }
+            phi_cf.push(fta(&phi, n, &[0, 1, 4], 1.7));
+            sectors.push(SectorWorld::from_trade(format!("S{k}"), &trade, phi, sigma).unwrap());
+        }
+        (MultiWorld::new(names(n), sectors, 0).unwrap(), phi_cf)
+    };
+    let (w, phi_cf) = build(&mut rng.clone(), 0.0);
+    let (w_eps, phi_eps) = build(&mut rng, 1e-9);
+    assert_eq!(w.sectors[1].output[4], 0.0);
+    assert_eq!(w.sectors[0].expenditure[3], 0.0);
+    let out = solve_multisector_counterfactual(&w, &phi_cf, &tight()).unwrap();
+    let plain = GeParams {
+        method: GeMethod::FixedPoint,
+        max_iter: 100_000,
+        ..tight()
+    };
+    let slow = solve_multisector_counterfactual(&w, &phi_cf, &plain).unwrap();
+    let near = solve_multisector_counterfactual(&w_eps, &phi_eps, &tight()).unwrap();
+    for i in 0..n {
+        let (a, b, c) = (&out.countries[i], &slow.countries[i], &near.countries[i]);
+        assert!(a.real_income_change_pct.is_finite(), "{a:?}");
+        assert!(
+            (a.real_income_change_pct - b.real_income_change_pct).abs() < 1e-9,
+            "{a:?} vs {b:?}"
+        );
+        assert!(
+            (a.real_income_change_pct - c.real_income_change_pct).abs() < 1e-5,
+            "{a:?} vs {c:?}"
+        );
+    }
+    // markets clear for every producer; the non-producer sells nothing
+    for (s, sec) in out.sectors.iter().enumerate() {
+        for i in 0..n {
+            let sales: f64 = (0..n).map(|j| sec.pairs[i * n + j].full).sum();
+            let purchases: f64 = (0..n).map(|j| sec.pairs[j * n + i].full).sum();
+            assert!(close(sales, sec.output[i], 1e-12), "sector {s}, {i}");
+            assert!(
+                close(purchases, sec.expenditure[i], 1e-12),
+                "sector {s}, {i}"
+            );
+        }
+    }
+    assert_eq!(out.sectors[1].output[4], 0.0);
+}

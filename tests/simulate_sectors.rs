@@ -1,7 +1,7 @@
 //! Multi-sector scenarios (`[[sector]]`) through the `gravity simulate`
 //! pipeline: one sector is the one-sector scenario; two sectors add up.
 
-use gravity_model::simulate::{run, Scenario, SectorSpec, Uncertainty};
+use gravity_model::simulate::{run, run_sectors_with_fits, Scenario, SectorSpec, Uncertainty};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
@@ -71,6 +71,19 @@ fn one_sector_is_the_one_sector_scenario() {
     }];
     let multi = run(&s).unwrap();
     same_countries(&multi, &one, 1e-10);
+    // the same from a fit made beforehand
+    let frame = gravity_model::Frame::read_path(&s.data, &Default::default(), None).unwrap();
+    let fit = gravity_model::fit(
+        &frame,
+        &gravity_model::Formula::parse(&s.formula).unwrap(),
+        gravity_model::Estimator::Ppml,
+        &gravity_model::FitOptions::default().vcov(s.vcov.clone()),
+    )
+    .unwrap();
+    let inference = fit.summary().unwrap();
+    let again = run_sectors_with_fits(&s, &frame, &[(&fit, &inference)]).unwrap();
+    same_countries(&again, &multi, 0.0);
+    assert_eq!(again.sectors[0].coefficients, multi.sectors[0].coefficients);
     assert_eq!(multi.sectors.len(), 1);
     assert_eq!(multi.baseline_nobs, one.baseline_nobs);
     assert!(one.sectors.is_empty());

@@ -264,7 +264,7 @@ pub(crate) fn solve_mr(
                 let s: f64 = (0..n)
                     .map(|i| phi[i * n + j] * output[i] * newton.a[i])
                     .sum();
-                *bj = y / s;
+                *bj = if s > 0.0 { y / s } else { 1.0 };
             }
             // a Newton iterate that overflows (run off along a direction the
             // system does not pin down) leaves the plain iteration to start
@@ -293,7 +293,9 @@ pub(crate) fn solve_mr(
         if iter > 0 {
             // residual: row sums (column sums hold exactly after the b step)
             residual = 0.0;
-            for i in 0..n {
+            // (a country without output, possible only in a multi-sector
+            // world's sector, has no balance condition)
+            for i in (0..n).filter(|&i| output[i] > 0.0) {
                 residual = f64::max(residual, (row[i] * a[i] / y - 1.0).abs());
             }
             if !residual.is_finite() {
@@ -323,13 +325,16 @@ pub(crate) fn solve_mr(
             break;
         }
         // a_i = Y / Σ_j phi_ij E_j b_j
+        // (a sum is zero only for a country that neither sells to a buyer
+        // nor buys from a producer in a multi-sector world's sector: its
+        // terms are irrelevant and kept at 1)
         for i in 0..n {
-            a[i] = y / row[i];
+            a[i] = if row[i] > 0.0 { y / row[i] } else { 1.0 };
         }
         // b_j = Y / Σ_i phi_ij Y_i a_i
         for j in 0..n {
             let s: f64 = (0..n).map(|i| phi[i * n + j] * output[i] * a[i]).sum();
-            b[j] = y / s;
+            b[j] = if s > 0.0 { y / s } else { 1.0 };
         }
     }
     Err(Error::NoConvergence {

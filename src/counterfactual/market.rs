@@ -128,7 +128,14 @@ impl Market<'_> {
                 inward_pow[s][j] = (0..n).map(|l| phi[l * n + j] * big_a[s][l]).sum();
             }
             for i in 0..n {
+                // a country that does not produce in the sector (only in a
+                // multi-sector world) has no market to clear
+                if sec.output[i] == 0.0 {
+                    ratio[s][i] = 1.0;
+                    continue;
+                }
                 let demand: f64 = (0..n)
+                    .filter(|&j| expenditure[s][j] > 0.0)
                     .map(|j| phi[i * n + j] * big_a[s][i] * expenditure[s][j] / inward_pow[s][j])
                     .sum();
                 ratio[s][i] = demand / output[s][i];
@@ -159,6 +166,7 @@ impl Market<'_> {
             .sectors
             .iter()
             .enumerate()
+            .filter(|(_, sec)| sec.share[r] > 0.0)
             .map(|(s, sec)| {
                 let pow: f64 = (0..n)
                     .map(|l| sec.phi[l * n + r] * sec.a[l] * p[s][l].powf(1.0 - sec.sigma))
@@ -191,8 +199,14 @@ impl Market<'_> {
             let mut w = DMatrix::zeros(n, n);
             let mut c = DMatrix::zeros(n, n);
             for i in 0..n {
+                if sec.output[i] == 0.0 {
+                    continue; // its row and column are not in the system
+                }
                 let demand = st.ratio[s][i] * st.output[s][i];
                 for j in 0..n {
+                    if st.expenditure[s][j] == 0.0 {
+                        continue; // no purchases, no shares
+                    }
                     let share = phi[i * n + j] * st.big_a[s][i] / st.inward_pow[s][j];
                     c[(i, j)] = share;
                     w[(i, j)] = share * st.expenditure[s][j] / demand;
@@ -230,6 +244,7 @@ impl Market<'_> {
     }
 
     fn merit(st: &State) -> f64 {
+        // a country that does not produce has ratio 1: no term
         st.ratio.iter().flatten().map(|d| d.ln().powi(2)).sum()
     }
 
@@ -246,7 +261,10 @@ impl Market<'_> {
                 }
             }
         }
-        let free: Vec<usize> = (0..k * n).filter(|&v| v != pin).collect();
+        // prices of what a country does not produce are not unknowns
+        let free: Vec<usize> = (0..k * n)
+            .filter(|&v| v != pin && self.sectors[v / n].output[v % n] > 0.0)
+            .collect();
         let m = free.len();
         let mut st = self.eval(p);
         let mut steps = 0;

@@ -5,7 +5,6 @@
 use super::baseline::{solve_mr, FullGe, GeInfo, GeParams, Resistances};
 use super::market::{Market, Sector};
 use super::outcome::PairOutcome;
-use super::world::check_phi;
 use crate::error::{Error, ErrorKind, Result};
 use serde::{Deserialize, Serialize};
 
@@ -144,10 +143,12 @@ impl MultiWorld {
     }
 
     /// Checks the invariants the solver relies on: at least one country and
-    /// one sector, the reference in range, every sector with `N×N` costs
-    /// that let every country sell and buy, positive output and expenditure
-    /// for every country in every sector, `σ_k > 1`, and world output equal
-    /// to world expenditure in each sector (to 1e-9 relative).
+    /// one sector, the reference in range, `σ_k > 1`, non-negative output
+    /// and expenditure (a country may produce or buy nothing in a sector,
+    /// but every country produces and buys something over all sectors),
+    /// every sector with `N×N` costs that let each of its producers sell to
+    /// one of its buyers and each buyer buy from a producer, and world output
+    /// equal to world expenditure in each sector (to 1e-9 relative).
     ///
     /// # Errors
     ///
@@ -183,29 +184,79 @@ impl MultiWorld {
                     s.expenditure.len()
                 ));
             }
-            check_phi(&self.countries, &s.phi).map_err(|e| {
-                Error::model(ErrorKind::InvalidWorld, format!("sector {name}: {e}"))
-            })?;
             for i in 0..n {
                 for (what, v) in [("output", s.output[i]), ("expenditure", s.expenditure[i])] {
-                    if !(v.is_finite() && v > 0.0) {
+                    if !(v.is_finite() && v >= 0.0) {
                         return bad(format!(
-                            "sector {name}: {what} of {} must be positive, found {v}",
+                            "sector {name}: {what} of {} must be finite and non-negative, found {v}",
                             self.countries[i]
                         ));
                     }
                 }
             }
+            check_sector_phi(&self.countries, s, &s.phi, "")?;
             let y: f64 = s.output.iter().sum();
             let e: f64 = s.expenditure.iter().sum();
+            if y.is_nan() || y <= 0.0 {
+                return bad(format!("sector {name}: no country produces anything"));
+            }
             if (y - e).abs() > 1e-9 * y {
                 return bad(format!(
                     "sector {name}: world output {y} and world expenditure {e} differ"
                 ));
             }
         }
+        for i in 0..n {
+            let y: f64 = self.sectors.iter().map(|s| s.output[i]).sum();
+            let e: f64 = self.sectors.iter().map(|s| s.expenditure[i]).sum();
+            if !(y > 0.0 && e > 0.0) {
+                return bad(format!(
+                    "{} must have positive output and expenditure summed over sectors, found {y} and {e}",
+                    self.countries[i]
+                ));
+            }
+        }
         Ok(())
     }
+}
+
+/// A sector's costs: `N×N`, finite, non-negative; every country that
+/// produces in the sector can sell to one that buys in it, and every country
+/// that buys can buy from one that produces (`what` tells which costs).
+fn check_sector_phi(countries: &[String], s: &SectorWorld, phi: &[f64], what: &str) -> Result<()> {
+    let n = countries.len();
+    let name = &s.name;
+    let bad = |m: String| Err(Error::model(ErrorKind::InvalidWorld, m));
+    if phi.len() != n * n {
+        return bad(format!(
+            "sector {name}{what}: cost matrix phi must have {} entries for {n} countries, found {}",
+            n * n,
+            phi.len()
+        ));
+    }
+    if let Some(k) = phi.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+        return bad(format!(
+            "sector {name}{what}: phi {} -> {} must be finite and non-negative, found {}",
+            countries[k / n],
+            countries[k % n],
+            phi[k]
+        ));
+    }
+    for i in 0..n {
+        if s.output[i] > 0.0 && !(0..n).any(|j| s.expenditure[j] > 0.0 && phi[i * n + j] > 0.0) {
+            return bad(format!(
+                "sector {name}{what}: {} produces but cannot sell to any country that buys",
+                countries[i]
+            ));
+        }
+        if s.expenditure[i] > 0.0 && !(0..n).any(|k| s.output[k] > 0.0 && phi[k * n + i] > 0.0) {
+            return bad(format!(
+                "sector {name}{what}: {} buys but cannot buy from any country that produces",
+                countries[i]
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One country in one sector: percentage changes.
@@ -365,12 +416,7 @@ pub fn solve_multisector_counterfactual(
         ));
     }
     for (s, phi) in world.sectors.iter().zip(phi_cf) {
-        check_phi(&world.countries, phi).map_err(|e| {
-            Error::model(
-                ErrorKind::InvalidWorld,
-                format!("sector {} (counterfactual): {e}", s.name),
-            )
-        })?;
+        check_sector_phi(&world.countries, s, phi, " (counterfactual)")?;
     }
     let mut baselines = Vec::with_capacity(k);
     let mut conditionals = Vec::with_capacity(k);
@@ -473,7 +519,9 @@ pub fn solve_multisector_counterfactual(
                 ex[i][1] += exports(&xp, n, i);
                 ex[i][2] += exports(&xc, n, i);
                 ex[i][3] += exports(&xf, n, i);
-                cpi_log[i] += market.sectors[s].share[i] * (p1[i] / p0[i]).ln();
+                if market.sectors[s].share[i] > 0.0 {
+                    cpi_log[i] += market.sectors[s].share[i] * (p1[i] / p0[i]).ln();
+                }
                 SectorCountryOutcome {
                     country: world.countries[i].clone(),
                     exports_change_partial_pct: pct(exports(&xp, n, i), e0),

@@ -18,7 +18,8 @@
 //!
 //! `g` is invariant to adding a constant to every `u_i`, so one `u` is held
 //! fixed (the largest country's) and the reduced Hessian is positive definite
-//! (Cholesky; LU if rounding makes it fail). Each step is backtracked until
+//! (Cholesky; with a small ridge if it is singular, as when trade falls into
+//! separate blocks). Each step is backtracked until
 //! `g` decreases (Armijo) or the largest balance residual
 //! `max_i |R_i/r_i − 1|` (the plain iteration's stopping rule) falls. A step
 //! that cannot be solved or that finds no decrease ends the Newton phase,
@@ -55,7 +56,11 @@ fn eval(phi: &[f64], r: &[f64], c: &[f64], u: &[f64], x: Option<&mut [f64]>) -> 
     }
     let mut g = -(0..n).map(|i| r[i] * u[i]).sum::<f64>();
     for j in 0..n {
-        g += c[j] * col[j].ln();
+        // a country that buys nothing (c_j = 0, only in a multi-sector
+        // world) has no term
+        if c[j] > 0.0 {
+            g += c[j] * col[j].ln();
+        }
     }
     let mut rows = vec![0.0; n];
     let mut store = x;
@@ -63,7 +68,11 @@ fn eval(phi: &[f64], r: &[f64], c: &[f64], u: &[f64], x: Option<&mut [f64]>) -> 
         let w = r[i] * a[i];
         let mut s = 0.0;
         for j in 0..n {
-            let v = phi[i * n + j] * w * c[j] / col[j];
+            let v = if c[j] > 0.0 {
+                phi[i * n + j] * w * c[j] / col[j]
+            } else {
+                0.0
+            };
             s += v;
             if let Some(x) = store.as_deref_mut() {
                 x[i * n + j] = v;
@@ -71,7 +80,9 @@ fn eval(phi: &[f64], r: &[f64], c: &[f64], u: &[f64], x: Option<&mut [f64]>) -> 
         }
         rows[i] = s;
     }
+    // a country that produces nothing (r_i = 0) has no balance condition
     let residual = (0..n)
+        .filter(|&i| r[i] > 0.0)
         .map(|i| (rows[i] / r[i] - 1.0).abs())
         .fold(0.0, f64::max);
     (g.is_finite() && residual.is_finite()).then_some(Eval { g, rows, residual })
@@ -108,7 +119,7 @@ pub(crate) fn scale(
             steps,
         };
     };
-    let free: Vec<usize> = (0..n).filter(|&i| i != pin).collect();
+    let free: Vec<usize> = (0..n).filter(|&i| i != pin && r[i] > 0.0).collect();
     let m = free.len();
     while cur.residual > tol && steps < max_steps.min(MAX_NEWTON_STEPS) && m > 0 {
         // Hessian H = diag(R) − X diag(1/c) Xᵀ on the free coordinates.
@@ -118,12 +129,31 @@ pub(crate) fn scale(
             h[(a, a)] += cur.rows[i];
         }
         let grad = DVector::from_fn(m, |a, _| cur.rows[free[a]] - r[free[a]]);
-        let step = match h.clone().cholesky() {
-            Some(ch) => ch.solve(&(-&grad)),
-            None => match h.lu().solve(&(-&grad)) {
-                Some(s) => s,
-                None => break,
-            },
+        // Cholesky; if the Hessian is singular (trade in separate blocks,
+        // one scale per block) or rounding makes it indefinite, a growing
+        // ridge λI (Levenberg–Marquardt): the gradient has no component
+        // along the blocks' scales, so the step is the Newton step on the
+        // rest.
+        let scale = (0..m).map(|a| h[(a, a)].abs()).fold(0.0, f64::max);
+        let mut step = None;
+        let mut ridge = 0.0;
+        for _ in 0..8 {
+            let mut hr = h.clone();
+            for a in 0..m {
+                hr[(a, a)] += ridge;
+            }
+            if let Some(ch) = hr.cholesky() {
+                step = Some(ch.solve(&(-&grad)));
+                break;
+            }
+            ridge = if ridge == 0.0 {
+                1e-12 * scale
+            } else {
+                ridge * 100.0
+            };
+        }
+        let Some(step) = step else {
+            break;
         };
         // at most a factor e^5 per resistance and step (a singular system
         // gives huge steps along its null space)

@@ -26,7 +26,9 @@
 //! # Brief overview
 //!
 //! * [`run`] / [`run_with_progress`] / [`run_with_fit`]: a [`Scenario`] end to
-//!   end, giving a [`Counterfactual`].
+//!   end, giving a [`Counterfactual`]; with `[[sector]]` tables ([`SectorSpec`])
+//!   a multi-sector GE (`sectors.rs`; [`run_sectors_with_fits`] on fits already
+//!   made), whose [`Counterfactual::sectors`] hold a [`SectorResult`] each.
 //! * [`Scenario`] (`scenario.rs`): the TOML file, every option typed when it
 //!   is read ([`Uncertainty`], [`Costs`], [`Domestic`],
 //!   [`FullGe`], [`VcovSpec`](crate::VcovSpec)),
@@ -61,6 +63,7 @@ pub use scenario::{
     Costs, Countries, Domestic, IntervalMethod, Scenario, SectorSpec, Shock, Uncertainty,
     MAX_DRAWS, MIN_SIGMA,
 };
+pub use sectors::run_sectors_with_fits;
 
 use crate::counterfactual::{FullGe, GeOutcome, GeParams, PairOutcome, World};
 use crate::data::Frame;

@@ -9,8 +9,9 @@ use super::{policy, Policy, SectorResult};
 use crate::counterfactual::{solve_multisector_counterfactual, GeParams, MultiWorld, SectorWorld};
 use crate::data::Frame;
 use crate::error::{Error, ErrorKind, Result};
-use crate::fit::{Estimator, FitOptions};
+use crate::fit::{Estimator, Fit, FitOptions};
 use crate::formula::Formula;
+use crate::vcov::Inference;
 
 /// The scenario's formula with `outcome` on its left-hand side.
 fn sector_formula(formula: &str, outcome: &str) -> Result<String> {
@@ -58,6 +59,54 @@ pub(super) fn run_sectors(
     })?;
     let ssc = scenario.ssc.unwrap_or_else(SmallSample::fixest);
     let options = FitOptions::default().vcov(scenario.vcov.clone()).ssc(ssc);
+    let mut fits = Vec::with_capacity(formulas.len());
+    for (sector, formula) in scenario.sectors.iter().zip(&formulas) {
+        let fit = crate::fit::fit(&frame, formula, Estimator::Ppml, &options)?;
+        if !fit.info.converged {
+            return Err(Error::numerical(
+                ErrorKind::NoConvergence,
+                format!(
+                    "the baseline estimation of sector {} did not converge; no counterfactual is computed",
+                    sector.name
+                ),
+            ));
+        }
+        let inference = fit.summary()?;
+        fits.push((fit, inference));
+    }
+    let refs: Vec<(&Fit, &Inference)> = fits.iter().map(|(f, i)| (f, i)).collect();
+    run_sectors_with_fits(scenario, &frame, &refs)
+}
+
+/// A multi-sector scenario (`[[sector]]`) on an already loaded panel and
+/// already estimated baselines, one `(fit, inference)` per sector in the
+/// scenario's order (each fit's formula must be the scenario's with the
+/// sector's outcome on its left; `inference` gives the reported standard
+/// errors): the multi-sector counterpart of
+/// [`run_with_fit`](super::run_with_fit).
+///
+/// # Errors
+///
+/// [`Error::Scenario`] for a scenario without sectors, a number of fits
+/// that is not the number of sectors, or sectors whose GE cross-sections
+/// differ in their countries; otherwise as [`super::run`], less the reading
+/// and the estimation.
+pub fn run_sectors_with_fits(
+    scenario: &Scenario,
+    frame: &Frame,
+    fits: &[(&Fit, &Inference)],
+) -> Result<Counterfactual> {
+    scenario.validate()?;
+    if scenario.sectors.is_empty() || fits.len() != scenario.sectors.len() {
+        return Err(Error::scenario(
+            "sector",
+            format!(
+                "{} [[sector]] tables and {} baseline fits: one fit per sector is needed",
+                scenario.sectors.len(),
+                fits.len()
+            ),
+        ));
+    }
     let defaults = PanelKeys::default();
     let keys = PanelKeys {
         exporter: scenario.exporter.clone().unwrap_or(defaults.exporter),
@@ -81,21 +130,10 @@ pub(super) fn run_sectors(
     let mut notes = Vec::new();
     let mut imputed = Vec::new();
     let mut nobs = 0;
-    for (k, (sector, formula)) in scenario.sectors.iter().zip(&formulas).enumerate() {
-        let fit = crate::fit::fit(&frame, formula, Estimator::Ppml, &options)?;
-        if !fit.info.converged {
-            return Err(Error::numerical(
-                ErrorKind::NoConvergence,
-                format!(
-                    "the baseline estimation of sector {} did not converge; no counterfactual is computed",
-                    sector.name
-                ),
-            ));
-        }
-        let inference = fit.summary()?;
+    for (k, (sector, &(fit, inference))) in scenario.sectors.iter().zip(fits).enumerate() {
         let mut data = ge_data_with_gdp(
-            &frame,
-            &fit,
+            frame,
+            fit,
             &keys,
             year as f64,
             scenario.domestic,
@@ -145,8 +183,8 @@ pub(super) fn run_sectors(
         } = policy(
             scenario,
             &data,
-            &fit,
-            &inference,
+            fit,
+            inference,
             &data.countries,
             &sector.coefficients,
         )?;
@@ -240,6 +278,7 @@ pub(super) fn run_sectors(
                 .sectors
                 .iter()
                 .zip(&out.sectors)
+                .filter(|(s, _)| s.output[i] > 0.0)
                 .map(|(s, o)| s.output[i] / weight * o.countries[i].outward_mr_change_pct)
                 .sum();
             CountryResult {
