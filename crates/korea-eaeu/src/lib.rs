@@ -1180,7 +1180,7 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
     let g_today = solve_ge(
         &frame,
         &today_fit,
-        &today_fit.summary()?,
+        &today_fit.inference(&pair_vcov(), ssc)?,
         options.sigma,
         options.ge_year,
         today.at(years_at_ge).0,
@@ -1190,7 +1190,7 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
     let g_hk = solve_ge(
         &frame,
         &hk_fit,
-        &hk_fit.summary()?,
+        &hk_fit.inference(&pair_vcov(), ssc)?,
         options.sigma,
         options.ge_year,
         with_hk.at(years_at_ge).0,
@@ -1200,7 +1200,7 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
     let g_kor = solve_ge(
         &frame,
         &kor_fit,
-        &kor_fit.summary()?,
+        &kor_fit.inference(&pair_vcov(), ssc)?,
         options.sigma,
         options.ge_year,
         korea.at(years_at_ge).0,
