@@ -889,7 +889,9 @@ pub fn ge_frame(frame: &Frame, year: i64) -> Result<(Frame, Vec<String>)> {
     let without: Vec<&str> = exports
         .keys()
         .copied()
-        .filter(|c| exports[c] <= 0.0 || imports.get(c).is_none_or(|v| *v <= 0.0))
+        .filter(|c| {
+            exports.get(c).is_none_or(|v| *v <= 0.0) || imports.get(c).is_none_or(|v| *v <= 0.0)
+        })
         .collect();
     let mut out = frame.clone();
     if !without.is_empty() {
