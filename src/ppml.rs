@@ -352,14 +352,15 @@ pub(crate) fn estimate(
             // that did not lower the deviance (a demeaning already within its
             // tolerance in the weighted norm, where those rows weigh nothing),
             // says nothing, so the count of the last productive one is kept.
-            falling
+            // One pass: the falling rows, and how many of them vanish.
+            vanishing = falling
                 .par_iter_mut()
                 .enumerate()
-                .for_each(|(i, f)| *f = d.y[i] == 0.0 && eta_new[i] - eta[i] < -0.1);
-            vanishing = (0..n)
-                .into_par_iter()
-                .filter(|&i| falling[i] && mu_new[i] < MU_TOL)
-                .count();
+                .map(|(i, f)| {
+                    *f = d.y[i] == 0.0 && eta_new[i] - eta[i] < -0.1;
+                    usize::from(*f && mu_new[i] < MU_TOL)
+                })
+                .sum();
         }
         if !dev_new.is_finite() {
             termination = Termination::Diverged;

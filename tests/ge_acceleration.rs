@@ -2,6 +2,9 @@
 //! where the plain iterations are slow: costs `phi = d^-5` (strong home bias,
 //! nearly block-diagonal trade).
 
+mod common;
+
+use common::random_world;
 use gravity_model::counterfactual::*;
 
 /// `n` countries on a circle, `phi_ij = d_ij^-5`, sizes deterministic.
@@ -162,29 +165,6 @@ fn newton_converges_on_the_200_country_steep_world() {
         t.elapsed()
     );
     assert!(b.iterations <= 20 && c.iterations <= 20 && f.iterations <= 20);
-}
-
-/// A random world as in `ge_properties.rs`, trade imbalanced.
-fn random_world(n: usize, seed: u64, sigma: f64, reference: usize) -> World {
-    use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut phi = vec![0.0; n * n];
-    let mut trade = vec![0.0; n * n];
-    let size: Vec<f64> = (0..n).map(|_| rng.random_range(1.0..100.0)).collect();
-    for i in 0..n {
-        for j in 0..n {
-            let t: f64 = if i == j {
-                1.0
-            } else {
-                rng.random_range(1.2..3.0)
-            };
-            phi[i * n + j] = t.powf(1.0 - sigma);
-            trade[i * n + j] = size[i] * size[j] * phi[i * n + j] * rng.random_range(0.5..1.5);
-        }
-    }
-    let names = (0..n).map(|i| format!("C{i:02}")).collect();
-    World::from_trade(names, &trade, phi, sigma, reference).unwrap()
 }
 
 #[test]

@@ -4,7 +4,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use gravity_model::simulate::Scenario;
 use gravity_model::simulate::{
-    run_with_progress, Counterfactual, CountryResult, ImputedKind, IntervalMethod, Quantity,
+    run_with_progress, Counterfactual, CountryResult, ImputedKind, IntervalMethod, PairResult,
+    Quantity,
 };
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -309,26 +310,34 @@ fn countries_csv<W: Write>(w: &mut csv::Writer<W>, cf: &Counterfactual) -> csv::
     Ok(())
 }
 
+/// The columns of one pair's flows, in `pairs.csv` and `sector_pairs.csv`.
+const PAIR_COLUMNS: [&str; 7] = [
+    "exporter",
+    "importer",
+    "shocked",
+    "baseline",
+    "partial",
+    "conditional",
+    "full",
+];
+
+/// One pair's flows, in the order of [`PAIR_COLUMNS`].
+fn pair_record(p: &PairResult) -> [String; 7] {
+    [
+        p.exporter.clone(),
+        p.importer.clone(),
+        (p.shocked as u8).to_string(),
+        p.baseline.to_string(),
+        p.partial.to_string(),
+        p.conditional.to_string(),
+        p.full.to_string(),
+    ]
+}
+
 fn pairs_csv<W: Write>(w: &mut csv::Writer<W>, cf: &Counterfactual) -> csv::Result<()> {
-    w.write_record([
-        "exporter",
-        "importer",
-        "shocked",
-        "baseline",
-        "partial",
-        "conditional",
-        "full",
-    ])?;
+    w.write_record(PAIR_COLUMNS)?;
     for p in &cf.pairs {
-        w.write_record([
-            p.exporter.clone(),
-            p.importer.clone(),
-            (p.shocked as u8).to_string(),
-            p.baseline.to_string(),
-            p.partial.to_string(),
-            p.conditional.to_string(),
-            p.full.to_string(),
-        ])?;
+        w.write_record(pair_record(p))?;
     }
     Ok(())
 }
@@ -394,28 +403,14 @@ fn sectors_csv<W: Write>(w: &mut csv::Writer<W>, cf: &Counterfactual) -> csv::Re
 
 /// One row per sector and pair of a multi-sector scenario.
 fn sector_pairs_csv<W: Write>(w: &mut csv::Writer<W>, cf: &Counterfactual) -> csv::Result<()> {
-    w.write_record([
-        "sector",
-        "exporter",
-        "importer",
-        "shocked",
-        "baseline",
-        "partial",
-        "conditional",
-        "full",
-    ])?;
+    let mut header = vec!["sector"];
+    header.extend(PAIR_COLUMNS);
+    w.write_record(&header)?;
     for s in &cf.sectors {
         for p in &s.pairs {
-            w.write_record([
-                s.sector.clone(),
-                p.exporter.clone(),
-                p.importer.clone(),
-                (p.shocked as u8).to_string(),
-                p.baseline.to_string(),
-                p.partial.to_string(),
-                p.conditional.to_string(),
-                p.full.to_string(),
-            ])?;
+            let mut record = vec![s.sector.clone()];
+            record.extend(pair_record(p));
+            w.write_record(&record)?;
         }
     }
     Ok(())
