@@ -212,7 +212,8 @@ pub(crate) struct ReluOutcome {
     /// Iterations run.
     pub iterations: usize,
     /// False if the iteration limit was reached before a certificate was
-    /// found: then nothing is marked, and separated observations may remain.
+    /// found, or the certificate found was not zero on the held rows: then
+    /// nothing is marked, and separated observations may remain.
     pub converged: bool,
 }
 
