@@ -182,3 +182,67 @@ fn rta_lag_fixture_carries_the_books_lag_columns() {
         }
     }
 }
+
+#[test]
+#[ignore = "needs ../shared/data"]
+fn chapter1_tables_fixture_is_the_books_panel_with_its_built_columns() {
+    let (raw, fx) = agtpa_and_fixture("agtpa/ch1_tables.csv.gz");
+    let years = [1986.0, 1990.0, 1994.0, 1998.0, 2002.0, 2006.0];
+    let copied = [
+        "pair_id",
+        "trade",
+        "dist",
+        "cntg",
+        "lang",
+        "clny",
+        "rta",
+        "rta_lag4",
+        "rta_lag8",
+        "rta_lag12",
+        "rta_lead4",
+    ];
+    let ry = raw.numeric("year").unwrap();
+    let mut expected: HashMap<(String, String, i64), Vec<f64>> = HashMap::new();
+    for i in 0..raw.nrows() {
+        if years.contains(&ry[i]) {
+            let values = copied.iter().map(|c| raw.numeric(c).unwrap()[i]).collect();
+            expected.insert(
+                (
+                    text(&raw, "exporter", i),
+                    text(&raw, "importer", i),
+                    ry[i] as i64,
+                ),
+                values,
+            );
+        }
+    }
+    assert_eq!(fx.nrows(), expected.len());
+    let fy = fx.numeric("year").unwrap();
+    let intl = fx.numeric("intl").unwrap();
+    for i in 0..fx.nrows() {
+        let key = (
+            text(&fx, "exporter", i),
+            text(&fx, "importer", i),
+            fy[i] as i64,
+        );
+        for (c, want) in copied.iter().zip(&expected[&key]) {
+            let got = fx.numeric(c).unwrap()[i];
+            assert!((got - want).abs() <= 1e-12 * want.abs(), "{key:?}: {c}");
+        }
+        let domestic = key.0 == key.1;
+        assert_eq!(intl[i], if domestic { 0.0 } else { 1.0 }, "{key:?}: intl");
+        let pair = text(&fx, "pair_id", i);
+        let sym = if domestic {
+            "DOMESTIC".to_owned()
+        } else {
+            pair
+        };
+        assert_eq!(text(&fx, "pair_sym", i), sym, "{key:?}: pair_sym");
+        let intra = if domestic {
+            key.0.clone()
+        } else {
+            "inter".to_owned()
+        };
+        assert_eq!(text(&fx, "intra_pair", i), intra, "{key:?}: intra_pair");
+    }
+}
