@@ -11,6 +11,7 @@ use crate::sample::RowStatus;
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Name of the intercept column, as fixest prints it.
 pub const INTERCEPT: &str = "(Intercept)";
@@ -156,6 +157,151 @@ pub struct DesignSpec {
     pub panel: Option<crate::terms::PanelSpec>,
     /// Rows outside this condition leave the sample (as excluded).
     pub subset: Option<crate::formula::subset::Subset>,
+}
+
+/// The fixed-effect set-up of one frame, kept across the designs of several
+/// models on it (multiple estimation, [`crate::fit::Fitter`]): every fixed
+/// effect and cluster variable encoded on all rows, the panel index of
+/// leads and lags, and the last estimation sample's re-encoding of each
+/// dimension. A model whose fixed effects, clusters and sample are those of
+/// an earlier one reuses them instead of encoding them again; the design is
+/// the same either way (`tests/multiple_estimation.rs`).
+///
+/// Encodings belong to one frame: [`crate::fit::Fitter`] holds both, so
+/// they cannot be mixed up.
+#[derive(Default)]
+pub(crate) struct Encodings {
+    /// Normalised specification (`a^b`, no spaces) → encoding on all rows.
+    dims: HashMap<String, FeDim>,
+    /// The panel of leads and lags, with its specification.
+    panel: Option<(crate::terms::PanelSpec, Arc<crate::terms::PanelIndex>)>,
+    /// The last sample (rows kept) and its dimensions re-encoded on it.
+    sample: Option<(Vec<bool>, HashMap<String, FeDim>)>,
+    /// Dimensions encoded (not found) so far, for the tests and timings.
+    pub(crate) encoded: usize,
+    /// Dimensions reused (found) so far.
+    pub(crate) reused: usize,
+}
+
+/// A specification `a ^ b` written without spaces, the key of [`Encodings`].
+fn normal_spec(spec: &str) -> String {
+    spec.split('^').map(str::trim).collect::<Vec<_>>().join("^")
+}
+
+impl Encodings {
+    /// The encodings of `specs` on all rows of `frame` (as the same
+    /// `(spec, part)` list in order), encoding in parallel those not held;
+    /// errors in the order of `specs`.
+    fn on_all_rows(&mut self, frame: &Frame, specs: &[(String, &str)]) -> Result<Vec<FeDim>> {
+        let mut missing: Vec<(String, &str)> = Vec::new();
+        for (spec, part) in specs {
+            let key = normal_spec(spec);
+            if !self.dims.contains_key(&key) && !missing.iter().any(|(k, _)| *k == key) {
+                missing.push((key, part));
+            }
+        }
+        let fresh: Vec<Result<FeDim>> = missing
+            .par_iter()
+            .map(|(key, part)| encode_interaction(frame, key, part))
+            .collect();
+        // Report the first error in the order of the specification.
+        let mut failed: Option<(usize, Error)> = None;
+        for ((key, _), r) in missing.iter().zip(fresh) {
+            match r {
+                Ok(d) => {
+                    self.encoded += 1;
+                    self.dims.insert(key.clone(), d);
+                }
+                Err(e) => {
+                    let at = specs
+                        .iter()
+                        .position(|(s, _)| normal_spec(s) == *key)
+                        .unwrap_or(usize::MAX);
+                    if failed.as_ref().is_none_or(|(k, _)| at < *k) {
+                        failed = Some((at, e));
+                    }
+                }
+            }
+        }
+        if let Some((_, e)) = failed {
+            return Err(e);
+        }
+        self.reused += specs.len() - missing.len();
+        specs
+            .iter()
+            .map(|(spec, _)| {
+                let d = self.dims.get(&normal_spec(spec)).ok_or_else(|| {
+                    Error::model(
+                        ErrorKind::InvalidOption,
+                        format!("internal: no encoding of '{spec}'"),
+                    )
+                })?;
+                Ok(FeDim {
+                    name: spec.clone(),
+                    codes: d.codes.clone(),
+                    levels: d.levels.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// The panel index of `spec`, built once.
+    fn panel(
+        &mut self,
+        frame: &Frame,
+        spec: &crate::terms::PanelSpec,
+    ) -> Result<Arc<crate::terms::PanelIndex>> {
+        if let Some((s, index)) = &self.panel {
+            if s == spec {
+                return Ok(Arc::clone(index));
+            }
+        }
+        let index = Arc::new(crate::terms::PanelIndex::build(frame, spec)?);
+        self.panel = Some((spec.clone(), Arc::clone(&index)));
+        Ok(index)
+    }
+
+    /// The dimensions re-encoded on the rows `keep` (levels numbered in
+    /// order of first appearance there), reusing the last sample's when
+    /// `keep` is the same.
+    fn on_rows(&mut self, dims: Vec<FeDim>, keep: &[bool], complete: bool) -> Vec<FeDim> {
+        if !matches!(&self.sample, Some((k, _)) if k.as_slice() == keep) {
+            self.sample = Some((keep.to_vec(), HashMap::new()));
+        }
+        let cached = match &mut self.sample {
+            Some((_, m)) => m,
+            None => return dims, // just set above
+        };
+        let todo: Vec<(usize, &FeDim)> = dims
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| !cached.contains_key(&normal_spec(&d.name)))
+            .collect();
+        let fresh: Vec<(usize, FeDim)> = todo
+            .into_par_iter()
+            .map(|(j, d)| {
+                let sub = if complete && in_first_appearance_order(&d.codes, d.n_levels()) {
+                    d.clone()
+                } else {
+                    d.subset(keep)
+                };
+                (j, sub)
+            })
+            .collect();
+        for (j, d) in fresh {
+            cached.insert(normal_spec(&dims[j].name), d);
+        }
+        dims.into_iter()
+            .map(|d| match cached.get(&normal_spec(&d.name)) {
+                Some(c) => FeDim {
+                    name: d.name,
+                    codes: c.codes.clone(),
+                    levels: c.levels.clone(),
+                },
+                None => d,
+            })
+            .collect()
+    }
 }
 
 fn column<'f>(frame: &'f Frame, name: &str, part: &str) -> Result<&'f Column> {
@@ -321,6 +467,17 @@ fn in_first_appearance_order(codes: &[u32], levels: usize) -> bool {
 /// [`ErrorKind::UnknownColumn`] for weights,
 /// offset or cluster columns that do not exist.
 pub fn build(frame: &Frame, formula: &Formula, spec: &DesignSpec) -> Result<Design> {
+    build_with(frame, formula, spec, &mut Encodings::default())
+}
+
+/// [`build`], taking the fixed-effect set-up from (and adding it to) the
+/// encodings of earlier models on the same frame.
+pub(crate) fn build_with(
+    frame: &Frame,
+    formula: &Formula,
+    spec: &DesignSpec,
+    enc: &mut Encodings,
+) -> Result<Design> {
     let n_full = frame.nrows();
     if formula.is_multiple() {
         return Err(Error::model(
@@ -333,12 +490,12 @@ pub fn build(frame: &Frame, formula: &Formula, spec: &DesignSpec) -> Result<Desi
         ));
     }
     let panel = match &spec.panel {
-        Some(p) => Some(crate::terms::PanelIndex::build(frame, p)?),
+        Some(p) => Some(enc.panel(frame, p)?),
         None => None,
     };
     let ctx = crate::terms::Context {
         frame,
-        panel: panel.as_ref(),
+        panel: panel.as_deref(),
         formula: &formula.text,
     };
     let y_name = formula.response.name.as_str();
@@ -397,53 +554,25 @@ pub fn build(frame: &Frame, formula: &Formula, spec: &DesignSpec) -> Result<Desi
         Some(o) => Some(numeric(frame, o, "offset")?),
         None => None,
     };
-    // Every fixed effect and cluster variable, encoded in parallel; a
-    // cluster variable that is also a fixed effect (the pair, typically) is
-    // encoded once. Errors are reported in the order of the specification.
-    let normal = |spec: &str| spec.split('^').map(str::trim).collect::<Vec<_>>().join("^");
-    let fe_specs: Vec<String> = formula
+    // Every fixed effect and cluster variable, encoded in parallel (or
+    // found among the encodings of earlier models); a cluster variable that
+    // is also a fixed effect (the pair, typically) is encoded once. Errors
+    // are reported in the order of the specification.
+    let fe_specs: Vec<(String, &str)> = formula
         .fixed_effects
         .iter()
         .map(|fe| {
             let names: Vec<&str> = fe.factors.iter().map(|t| t.name.as_str()).collect();
-            names.join("^")
+            (names.join("^"), "fixed effects")
         })
         .collect();
-    let encoded: Vec<Result<FeDim>> = fe_specs
-        .par_iter()
-        .map(|spec| encode_interaction(frame, spec, "fixed effects"))
-        .chain(spec.clusters.par_iter().map(|c| {
-            if fe_specs.iter().any(|f| normal(f) == normal(c)) {
-                // Encoded as a fixed effect (and any error reported there).
-                Ok(FeDim {
-                    name: c.clone(),
-                    codes: Vec::new(),
-                    levels: Vec::new(),
-                })
-            } else {
-                encode_interaction(frame, c, "cluster variables")
-            }
-        }))
+    let fe_all = enc.on_all_rows(frame, &fe_specs)?;
+    let cl_specs: Vec<(String, &str)> = spec
+        .clusters
+        .iter()
+        .map(|c| (c.clone(), "cluster variables"))
         .collect();
-    let mut encoded = encoded.into_iter();
-    let fe_all: Vec<FeDim> = encoded
-        .by_ref()
-        .take(fe_specs.len())
-        .collect::<Result<_>>()?;
-    let cl_all: Vec<FeDim> = encoded
-        .map(|c| {
-            let c = c?;
-            Ok(
-                match fe_specs.iter().position(|f| normal(f) == normal(&c.name)) {
-                    Some(j) => FeDim {
-                        name: c.name,
-                        ..fe_all[j].clone()
-                    },
-                    None => c,
-                },
-            )
-        })
-        .collect::<Result<_>>()?;
+    let cl_all = enc.on_all_rows(frame, &cl_specs)?;
 
     // Missing values and non-positive weights.
     let mut keep = vec![true; n_full];
@@ -503,27 +632,18 @@ pub fn build(frame: &Frame, formula: &Formula, spec: &DesignSpec) -> Result<Desi
     // On the rows kept, levels numbered in order of first appearance (a
     // dimension already so, on all rows, is kept as it is).
     let complete = n == n_full;
-    let on_rows = |dims: Vec<FeDim>| -> Vec<FeDim> {
-        dims.into_par_iter()
-            .map(|d| {
-                if complete && in_first_appearance_order(&d.codes, d.n_levels()) {
-                    d
-                } else {
-                    d.subset(&keep)
-                }
-            })
-            .collect()
-    };
+    let fe = enc.on_rows(fe_all, &keep, complete);
+    let clusters = enc.on_rows(cl_all, &keep, complete);
     Ok(Design {
         n_full,
         rows,
         y,
         x,
         x_names,
-        fe: on_rows(fe_all),
+        fe,
         weights: w_all.map(|w| subset_vec(w, &keep)),
         offset: o_all.map(|o| subset_vec(o, &keep)),
-        clusters: on_rows(cl_all),
+        clusters,
         status,
     })
 }

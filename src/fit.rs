@@ -576,17 +576,103 @@ pub fn fit(
     estimator: Estimator,
     options: &FitOptions,
 ) -> Result<Fit> {
-    options.validate()?;
-    let spec = DesignSpec {
-        nonnegative_outcome: estimator == Estimator::Ppml,
-        weights: options.weights.clone(),
-        offset: options.offset.clone(),
-        clusters: options.vcov.clusters().to_vec(),
-        panel: options.panel.clone(),
-        subset: options.subset.clone(),
-    };
-    let d = design::build(frame, formula, &spec)?;
-    fit_design(d, formula, estimator, options)
+    Fitter::new(frame).fit(formula, estimator, options)
+}
+
+/// Fits several models on one frame, setting up each fixed effect once:
+/// fixest's multiple estimation. Every fixed effect and cluster variable is
+/// encoded on the first model that uses it, the panel of leads and lags is
+/// indexed once, and a model estimated on the same rows as the one before
+/// takes its fixed effects' re-encoding on that sample from it. Each fit is
+/// the one [`fit`] gives alone, bit for bit.
+///
+/// ```
+/// use gravity_model::{Column, Estimator, Fitter, FitOptions, Formula, Frame};
+/// let frame = Frame::from_columns(vec![
+///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0])),
+///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0])),
+///     ("z".into(), Column::Numeric(vec![0.5, 0.1, 0.9, 0.3, 0.2, 0.8, 0.4, 0.6])),
+///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0])),
+/// ])?;
+/// let formula = Formula::parse("y ~ csw(x, z) | g")?;
+/// let mut fitter = Fitter::new(&frame);
+/// let fits = fitter.fit_all(&formula, Estimator::Ppml, &FitOptions::default())?;
+/// assert_eq!(fits.len(), 2);
+/// assert_eq!(fits[1].names, ["x", "z"]);
+/// assert_eq!(fitter.reused(), 1); // `g` was encoded once
+/// # Ok::<(), gravity_model::Error>(())
+/// ```
+pub struct Fitter<'f> {
+    frame: &'f Frame,
+    encodings: design::Encodings,
+}
+
+impl<'f> Fitter<'f> {
+    /// A fitter for models on `frame`.
+    pub fn new(frame: &'f Frame) -> Self {
+        Fitter {
+            frame,
+            encodings: design::Encodings::default(),
+        }
+    }
+
+    /// Estimates one model, as [`fit`] does.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`fit`]; a formula holding several models
+    /// ([`Formula::is_multiple`]) is [`ErrorKind::InvalidOption`]: use
+    /// [`Fitter::fit_all`].
+    pub fn fit(
+        &mut self,
+        formula: &Formula,
+        estimator: Estimator,
+        options: &FitOptions,
+    ) -> Result<Fit> {
+        options.validate()?;
+        let spec = DesignSpec {
+            nonnegative_outcome: estimator == Estimator::Ppml,
+            weights: options.weights.clone(),
+            offset: options.offset.clone(),
+            clusters: options.vcov.clusters().to_vec(),
+            panel: options.panel.clone(),
+            subset: options.subset.clone(),
+        };
+        let d = design::build_with(self.frame, formula, &spec, &mut self.encodings)?;
+        fit_design(d, formula, estimator, options)
+    }
+
+    /// Estimates every model of `formula` ([`Formula::expand`]: `sw()`,
+    /// `csw()`, `sw0()`, `csw0()`, `c(y1, y2)`), in order; a single model
+    /// gives one fit.
+    ///
+    /// # Errors
+    ///
+    /// The first error of [`Fitter::fit`], as it is (to know which model
+    /// failed, call [`Fitter::fit`] on each of [`Formula::expand`], as the
+    /// `gravity` command does).
+    pub fn fit_all(
+        &mut self,
+        formula: &Formula,
+        estimator: Estimator,
+        options: &FitOptions,
+    ) -> Result<Vec<Fit>> {
+        formula
+            .expand()
+            .iter()
+            .map(|m| self.fit(m, estimator, options))
+            .collect()
+    }
+
+    /// Fixed-effect and cluster dimensions encoded so far.
+    pub fn encoded(&self) -> usize {
+        self.encodings.encoded
+    }
+
+    /// Fixed-effect and cluster dimensions taken from an earlier model.
+    pub fn reused(&self) -> usize {
+        self.encodings.reused
+    }
 }
 
 /// Estimates on an already-built design.

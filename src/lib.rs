@@ -49,7 +49,7 @@ pub mod terms;
 mod validate;
 pub mod vcov;
 
-pub use fit::{fit, Estimator, Fit, FitInfo, FitOptions, FixefRm, Scores, Termination};
+pub use fit::{fit, Estimator, Fit, FitInfo, FitOptions, Fitter, FixefRm, Scores, Termination};
 pub use fitstat::FitStats;
 pub use sample::{Dropped, RowStatus, SampleReport};
 pub use vcov::{

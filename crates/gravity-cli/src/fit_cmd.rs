@@ -371,7 +371,8 @@ fn print_dropped(fitted: &gravity_model::Fit, prefix: &str) {
 }
 
 /// Several models from one formula (`sw()`, `csw()`, `c()`): each is
-/// estimated on the same data and printed in turn (one JSON array with
+/// estimated on the same data, the fixed effects set up once for all
+/// (`gravity_model::Fitter`), and printed in turn (one JSON array with
 /// `--json`).
 #[allow(clippy::too_many_arguments)]
 fn run_models(
@@ -391,9 +392,12 @@ fn run_models(
         );
     }
     let mut fits = Vec::with_capacity(models.len());
+    // One fixed-effect set-up for all the models (gravity_model::Fitter).
+    let mut fitter = gravity_model::Fitter::new(frame);
     for (k, model) in models.iter().enumerate() {
         let t1 = Instant::now();
-        let fitted = fit(frame, model, estimator, options)
+        let fitted = fitter
+            .fit(model, estimator, options)
             .with_context(|| format!("model {} ({model})", k + 1))?;
         let fit_s = t1.elapsed().as_secs_f64();
         let t2 = Instant::now();
