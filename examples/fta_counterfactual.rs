@@ -274,6 +274,15 @@ fn main() -> ExitCode {
             s.korea_real_income_pct
         );
     }
+    println!("   Sanction coefficients (s.e. as in the row):");
+    for s in &h.sensitivity {
+        let coefs: Vec<String> = s
+            .sanctions
+            .iter()
+            .map(|c| format!("{} {:.3} ({:.3})", c.name, c.estimate, c.std_error))
+            .collect();
+        println!("   {:<52} {}", s.name, coefs.join(", "));
+    }
 
     println!("\n7. Assumptions");
     for a in &h.assumptions {

@@ -50,7 +50,12 @@ pub const PANEL_FILE: &str = "gravity_panel.csv.gz";
 /// - `eaeu`: both countries EAEU members.
 /// - `sanction_trade`, `sanction_any`: a (trade) sanction in force in either
 ///   direction (GSDB).
-pub const COLUMNS: [&str; 17] = [
+/// - `sanction_complete`, `sanction_partial`: the split of `sanction_trade`
+///   by GSDB's `descr_trade`: complete when any trade case in force on the
+///   pair includes a complete export or import ban (`exp_compl`,
+///   `imp_compl`), partial when a trade case is in force and none is
+///   complete; the two sum to `sanction_trade`.
+pub const COLUMNS: [&str; 19] = [
     "exporter",
     "importer",
     "year",
@@ -68,6 +73,8 @@ pub const COLUMNS: [&str; 17] = [
     "eaeu",
     "sanction_trade",
     "sanction_any",
+    "sanction_complete",
+    "sanction_partial",
 ];
 
 /// Path of the shipped panel: `$GRAVITY_PANEL` when set (and non-empty),

@@ -152,6 +152,8 @@ fn run(args: &Args) -> Result<()> {
     let mut eaeu_rows = 0u64;
     let mut st_rows = 0u64;
     let mut sa_rows = 0u64;
+    let mut sc_rows = 0u64;
+    let mut sp_rows = 0u64;
     let mut tally = agreements::Tally::default();
     let mut seen_pair_years: BTreeSet<(Code, Code, u16)> = BTreeSet::new();
 
@@ -243,8 +245,8 @@ fn run(args: &Args) -> Result<()> {
             rows_ldist_from_dist += 1;
         }
 
-        let (fta, eaeu, st, sa) = if domestic {
-            (0u8, 0u8, 0u8, 0u8)
+        let (fta, eaeu, st, sa, sc, sp) = if domestic {
+            (0u8, 0u8, 0u8, 0u8, 0u8, 0u8)
         } else {
             let (a, b) = agreements::unordered(e, i);
             let (mut fta, cat) = agreements::resolve(&dgd, &desta, a, b, y);
@@ -271,14 +273,23 @@ fn run(args: &Args) -> Result<()> {
                     tally.eaeu_override.entry((a, b)).or_default().push(y);
                 }
             }
-            let st = u8::from(gsdb.trade.contains(&(a, b, y)));
+            let (st, sc, sp) = sanctions::trade_split(&gsdb, &(a, b, y));
             let sa = u8::from(gsdb.any.contains(&(a, b, y)));
-            (fta, eaeu, st, sa)
+            (fta, eaeu, st, sa, sc, sp)
         };
+        if sc + sp != st {
+            bail!(
+                "internal: {}->{} {y}: sanction_complete {sc} + sanction_partial {sp} != sanction_trade {st}",
+                text(&e),
+                text(&i)
+            );
+        }
         fta_rows += u64::from(fta);
         eaeu_rows += u64::from(eaeu);
         st_rows += u64::from(st);
         sa_rows += u64::from(sa);
+        sc_rows += u64::from(sc);
+        sp_rows += u64::from(sp);
 
         let opt = |v: Option<f64>| v.map(num).unwrap_or_default();
         let dummy = |f: fn(&geodist::Geo) -> u8| g.map(|g| f(g).to_string()).unwrap_or_default();
@@ -300,6 +311,8 @@ fn run(args: &Args) -> Result<()> {
             eaeu.to_string(),
             st.to_string(),
             sa.to_string(),
+            sc.to_string(),
+            sp.to_string(),
         ])
         .with_context(|| format!("writing {}", path.display()))?;
         n_rows += 1;
@@ -336,6 +349,8 @@ fn run(args: &Args) -> Result<()> {
     rep.kv("eaeu rows", eaeu_rows);
     rep.kv("sanction_trade rows", st_rows);
     rep.kv("sanction_any rows", sa_rows);
+    rep.kv("sanction_complete rows", sc_rows);
+    rep.kv("sanction_partial rows", sp_rows);
     rep.kv("rows without GeoDist covariates", rows_no_geo);
     rep.kv(
         "rows with ldist from GeoDist dist (no distw)",
@@ -476,12 +491,24 @@ fn run(args: &Args) -> Result<()> {
     rep.kv("GSDB cases", gsdb.cases);
     rep.kv("GSDB trade cases", gsdb.trade_cases);
     rep.kv(
+        "GSDB trade cases with a complete ban (exp_compl or imp_compl)",
+        gsdb.complete_cases,
+    );
+    rep.kv(
+        "GSDB trade cases with partial measures only",
+        gsdb.trade_cases - gsdb.complete_cases,
+    );
+    rep.kv(
         "unordered dyad-years, any sanction (all years)",
         gsdb.any.len(),
     );
     rep.kv(
         "unordered dyad-years, trade sanction (all years)",
         gsdb.trade.len(),
+    );
+    rep.kv(
+        "unordered dyad-years, complete trade sanction (all years)",
+        gsdb.complete.len(),
     );
     rep.kv(
         "self dyads skipped (sender group contains target)",

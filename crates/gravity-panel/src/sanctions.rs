@@ -124,13 +124,140 @@ pub struct Skipped {
     pub cases_in_window: u64,
 }
 
+/// One measure named in GSDB's `descr_trade`: an export or an import
+/// sanction, complete (a ban) or partial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TradeMeasure {
+    /// `exp_compl`: a complete export ban.
+    ExportComplete,
+    /// `imp_compl`: a complete import ban.
+    ImportComplete,
+    /// `exp_part`: a partial export sanction.
+    ExportPartial,
+    /// `imp_part`: a partial import sanction.
+    ImportPartial,
+}
+
+impl TradeMeasure {
+    /// GSDB's four codes (the GSDB codebook's values of `descr_trade`).
+    pub const CODES: [(&'static str, TradeMeasure); 4] = [
+        ("exp_compl", TradeMeasure::ExportComplete),
+        ("imp_compl", TradeMeasure::ImportComplete),
+        ("exp_part", TradeMeasure::ExportPartial),
+        ("imp_part", TradeMeasure::ImportPartial),
+    ];
+
+    /// Whether the measure is a complete ban.
+    pub fn is_complete(self) -> bool {
+        matches!(
+            self,
+            TradeMeasure::ExportComplete | TradeMeasure::ImportComplete
+        )
+    }
+}
+
+/// Why a `descr_trade` value was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DescrTradeError {
+    /// A comma-separated token that is not one of GSDB's four codes.
+    UnknownCode(String),
+    /// `trade == 1` but `descr_trade` names no measure (the split would be
+    /// undefined).
+    TradeWithoutMeasure,
+    /// `trade == 0` but `descr_trade` names measures.
+    MeasureWithoutTrade(String),
+}
+
+impl std::fmt::Display for DescrTradeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DescrTradeError::UnknownCode(t) => write!(
+                f,
+                "unknown code {t:?} (expected a comma-separated list of exp_compl, imp_compl, exp_part, imp_part)"
+            ),
+            DescrTradeError::TradeWithoutMeasure => {
+                write!(f, "empty, but trade == 1 (a trade sanction must name its measures)")
+            }
+            DescrTradeError::MeasureWithoutTrade(v) => {
+                write!(f, "{v:?} names trade measures, but trade == 0")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DescrTradeError {}
+
+/// Parses GSDB's `descr_trade`: a comma-separated list of `exp_compl`,
+/// `imp_compl`, `exp_part`, `imp_part`. Spaces around tokens and empty
+/// tokens (a doubled or trailing comma) are ignored; an empty value is an
+/// empty list; repeated codes are kept once. Case matters (GSDB writes them
+/// in lower case).
+///
+/// # Errors
+///
+/// [`DescrTradeError::UnknownCode`] for any other token.
+pub fn parse_descr_trade(s: &str) -> Result<Vec<TradeMeasure>, DescrTradeError> {
+    let mut out = Vec::new();
+    for t in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let m = TradeMeasure::CODES
+            .iter()
+            .find(|(c, _)| *c == t)
+            .map(|(_, m)| *m)
+            .ok_or_else(|| DescrTradeError::UnknownCode(t.to_string()))?;
+        if !out.contains(&m) {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+/// The severity of one case's trade sanction from its `trade` flag and its
+/// `descr_trade` value: `None` without a trade sanction, `Some(true)` when
+/// it includes a complete export or import ban, `Some(false)` when every
+/// measure is partial.
+///
+/// # Errors
+///
+/// An unknown code, or `trade` and `descr_trade` that disagree.
+pub fn trade_severity(is_trade: bool, descr: &str) -> Result<Option<bool>, DescrTradeError> {
+    let measures = parse_descr_trade(descr)?;
+    match (is_trade, measures.is_empty()) {
+        (false, true) => Ok(None),
+        (false, false) => Err(DescrTradeError::MeasureWithoutTrade(descr.to_string())),
+        (true, true) => Err(DescrTradeError::TradeWithoutMeasure),
+        (true, false) => Ok(Some(measures.iter().any(|m| m.is_complete()))),
+    }
+}
+
+/// The three trade-sanction dummies of an unordered pair-year:
+/// `(sanction_trade, sanction_complete, sanction_partial)`. `complete` is 1
+/// when any active trade case on the pair includes a complete ban,
+/// `partial` when a trade case is active and none is complete; so
+/// `complete + partial == trade` (`complete` is a subset of `trade` by
+/// construction in [`read`]).
+pub fn trade_split(s: &Sanctions, key: &(Code, Code, u16)) -> (u8, u8, u8) {
+    let trade = s.trade.contains(key);
+    let complete = trade && s.complete.contains(key);
+    (
+        u8::from(trade),
+        u8::from(complete),
+        u8::from(trade && !complete),
+    )
+}
+
 pub struct Sanctions {
     /// Unordered pair-years with any sanction.
     pub any: HashSet<(Code, Code, u16)>,
     /// Unordered pair-years with a trade sanction (`trade == 1`).
     pub trade: HashSet<(Code, Code, u16)>,
+    /// Unordered pair-years with a trade sanction case that includes a
+    /// complete export or import ban (`exp_compl` or `imp_compl`); a subset
+    /// of `trade`.
+    pub complete: HashSet<(Code, Code, u16)>,
     pub cases: u64,
     pub trade_cases: u64,
+    /// Trade cases with a complete ban (the rest are partial).
+    pub complete_cases: u64,
     pub self_dyads_skipped: u64,
     pub groups_expanded: BTreeMap<String, u64>,
     pub not_expanded: BTreeMap<String, Skipped>,
@@ -159,18 +286,21 @@ pub fn read(
             .position(|h| h == name)
             .with_context(|| format!("{file} line 1: no column {name}"))
     };
-    let (itgt, isnd, ib, ie, itr) = (
+    let (itgt, isnd, ib, ie, itr, idescr) = (
         col("sanctioned_state")?,
         col("sanctioning_state")?,
         col("begin")?,
         col("end")?,
         col("trade")?,
+        col("descr_trade")?,
     );
     let mut out = Sanctions {
         any: HashSet::new(),
         trade: HashSet::new(),
+        complete: HashSet::new(),
         cases: 0,
         trade_cases: 0,
+        complete_cases: 0,
         self_dyads_skipped: 0,
         groups_expanded: BTreeMap::new(),
         not_expanded: BTreeMap::new(),
@@ -195,8 +325,19 @@ pub fn read(
             "0" => false,
             other => bail!("{file} line {line}: trade is {other:?}, not 0/1"),
         };
+        let severity = trade_severity(is_trade, &rec[idescr]).map_err(|e| {
+            anyhow::anyhow!(
+                "{file} line {line}, column {} (field {}): {e}",
+                &header[idescr],
+                idescr + 1
+            )
+        })?;
+        let is_complete = severity == Some(true);
         if is_trade {
             out.trade_cases += 1;
+        }
+        if is_complete {
+            out.complete_cases += 1;
         }
         let in_window = begin <= window.1 && end >= window.0;
         let mut resolve = |name: &str| -> Resolved {
@@ -245,9 +386,167 @@ pub fn read(
                     if is_trade {
                         out.trade.insert((x, z, y));
                     }
+                    if is_complete {
+                        out.complete.insert((x, z, y));
+                    }
                 }
             }
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use TradeMeasure::*;
+
+    const HEADER: &str = "case_id,sanctioned_state,sanctioning_state,begin,end,trade,descr_trade,arms,military,financial,travel,other,target_mult,sender_mult,objective,success\n";
+
+    fn read_str(body: &str) -> Result<Sanctions> {
+        let text = format!("{HEADER}{body}");
+        read(
+            text.as_bytes(),
+            "gsdb/test.csv",
+            &Names::load()?,
+            &Groups::load()?,
+            (2000, 2019),
+        )
+    }
+
+    fn key(a: &str, b: &str, y: u16) -> (Code, Code, u16) {
+        let code = |s: &str| crate::names::code(s.as_bytes()).unwrap_or(*b"???");
+        let (x, z) = unordered(code(a), code(b));
+        (x, z, y)
+    }
+
+    #[test]
+    fn descr_trade_codes_and_spacing() {
+        let ok = |s: &str| parse_descr_trade(s).unwrap_or_else(|e| panic!("{s:?}: {e}"));
+        assert_eq!(ok(""), vec![]);
+        assert_eq!(ok("   "), vec![]);
+        assert_eq!(ok(","), vec![]);
+        assert_eq!(ok("exp_part"), vec![ExportPartial]);
+        assert_eq!(ok("imp_compl"), vec![ImportComplete]);
+        assert_eq!(
+            ok("exp_compl, imp_compl"),
+            vec![ExportComplete, ImportComplete]
+        );
+        // GSDB writes both "a, b" and "a,b".
+        assert_eq!(
+            ok("exp_part,imp_compl"),
+            vec![ExportPartial, ImportComplete]
+        );
+        assert_eq!(
+            ok("  exp_compl ,imp_part  "),
+            vec![ExportComplete, ImportPartial]
+        );
+        assert_eq!(
+            ok("exp_part,,imp_part,"),
+            vec![ExportPartial, ImportPartial]
+        );
+        assert_eq!(ok("\texp_part\t"), vec![ExportPartial]);
+        // A repeated code counts once.
+        assert_eq!(ok("imp_part, imp_part"), vec![ImportPartial]);
+    }
+
+    #[test]
+    fn descr_trade_rejects_unknown_codes() {
+        for (s, bad) in [
+            ("exp_full", "exp_full"),
+            ("exp_part; imp_part", "exp_part; imp_part"),
+            ("EXP_COMPL", "EXP_COMPL"),
+            ("exp_part, 1", "1"),
+            ("exp part", "exp part"),
+        ] {
+            assert_eq!(
+                parse_descr_trade(s),
+                Err(DescrTradeError::UnknownCode(bad.to_string())),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn severity_of_a_case() {
+        assert_eq!(trade_severity(false, ""), Ok(None));
+        assert_eq!(trade_severity(false, " "), Ok(None));
+        assert_eq!(trade_severity(true, "exp_part"), Ok(Some(false)));
+        assert_eq!(trade_severity(true, "exp_part, imp_part"), Ok(Some(false)));
+        assert_eq!(trade_severity(true, "imp_compl"), Ok(Some(true)));
+        assert_eq!(trade_severity(true, "exp_compl,imp_part"), Ok(Some(true)));
+        assert_eq!(trade_severity(true, "exp_part, imp_compl"), Ok(Some(true)));
+        assert_eq!(
+            trade_severity(true, " , "),
+            Err(DescrTradeError::TradeWithoutMeasure)
+        );
+        assert_eq!(
+            trade_severity(false, "exp_part"),
+            Err(DescrTradeError::MeasureWithoutTrade("exp_part".into()))
+        );
+    }
+
+    #[test]
+    fn split_is_complete_if_any_case_is_and_sums_to_trade() -> Result<()> {
+        // USA–CUB: a complete case 2000–2010 and a partial one 2005–2015 (the
+        // target and sender swapped: the pair is unordered). USA–IRN: partial
+        // only. DEU–RUS: a non-trade case. USA–RUS: partial, 2014 on.
+        let s = read_str(
+            "1,Cuba,United States,2000,2010,1,\"exp_compl, imp_compl\",0,0,0,0,0,0,0,x,y\n\
+             2,United States,Cuba,2005,2015,1,exp_part,0,0,0,0,0,0,0,x,y\n\
+             3,Iran,United States,2001,2003,1,\" exp_part ,imp_part\",0,0,0,0,0,0,0,x,y\n\
+             4,Russia,Germany,2008,2009,0,,0,0,1,0,0,0,0,x,y\n\
+             5,Russia,United States,2014,2019,1,\"exp_part,imp_compl\",0,0,0,0,0,0,0,x,y\n",
+        )?;
+        assert_eq!((s.cases, s.trade_cases, s.complete_cases), (5, 4, 2));
+        for (a, b, y, want) in [
+            ("USA", "CUB", 1999, (0, 0, 0)),
+            ("USA", "CUB", 2000, (1, 1, 0)),
+            ("CUB", "USA", 2007, (1, 1, 0)),
+            ("USA", "CUB", 2010, (1, 1, 0)),
+            ("USA", "CUB", 2011, (1, 0, 1)),
+            ("USA", "CUB", 2015, (1, 0, 1)),
+            ("USA", "CUB", 2016, (0, 0, 0)),
+            ("IRN", "USA", 2002, (1, 0, 1)),
+            ("DEU", "RUS", 2008, (0, 0, 0)),
+            ("USA", "RUS", 2014, (1, 1, 0)),
+        ] {
+            assert_eq!(trade_split(&s, &key(a, b, y)), want, "{a}-{b} {y}");
+        }
+        assert!(s.any.contains(&key("DEU", "RUS", 2008)));
+        // complete ⊆ trade, and complete + partial == trade on every key.
+        assert!(s.complete.is_subset(&s.trade));
+        for k in s.any.iter().chain(&s.trade) {
+            let (t, c, p) = trade_split(&s, k);
+            assert_eq!(c + p, t, "{k:?}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn malformed_descr_trade_names_file_line_and_column() {
+        let err = |body: &str| match read_str(body) {
+            Ok(_) => panic!("accepted {body:?}"),
+            Err(e) => format!("{e:#}"),
+        };
+        let e = err(
+            "1,Cuba,United States,2000,2010,1,exp_part,0,0,0,0,0,0,0,x,y\n\
+             2,Iran,United States,2000,2010,1,\"exp_part, exp_total\",0,0,0,0,0,0,0,x,y\n",
+        );
+        assert!(
+            e.contains("gsdb/test.csv line 3, column descr_trade (field 7)")
+                && e.contains("\"exp_total\""),
+            "{e}"
+        );
+        let e = err("1,Cuba,United States,2000,2010,1,,0,0,0,0,0,0,0,x,y\n");
+        assert!(
+            e.contains("line 2, column descr_trade") && e.contains("trade == 1"),
+            "{e}"
+        );
+        let e = err("1,Cuba,United States,2000,2010,0,imp_part,0,0,0,0,0,0,0,x,y\n");
+        assert!(
+            e.contains("line 2, column descr_trade") && e.contains("trade == 0"),
+            "{e}"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-const EXPECTED_HEADER: [&str; 17] = [
+const EXPECTED_HEADER: [&str; 19] = [
     "exporter",
     "importer",
     "year",
@@ -29,6 +29,8 @@ const EXPECTED_HEADER: [&str; 17] = [
     "eaeu",
     "sanction_trade",
     "sanction_any",
+    "sanction_complete",
+    "sanction_partial",
 ];
 
 fn data_dir() -> PathBuf {
@@ -36,7 +38,8 @@ fn data_dir() -> PathBuf {
 }
 
 /// One panel row; the 0/1 columns in `dummies` (domestic_complete, contig,
-/// lang, colony, fta, eaeu, sanction_trade, sanction_any), `None` when empty.
+/// lang, colony, fta, eaeu, sanction_trade, sanction_any, sanction_complete,
+/// sanction_partial), `None` when empty.
 #[derive(Debug, Clone)]
 struct Row {
     trade: Option<f64>,
@@ -44,7 +47,7 @@ struct Row {
     /// Agriculture, mining & energy, services.
     sectors: [Option<f64>; 3],
     ldist: Option<f64>,
-    dummies: [Option<u8>; 8],
+    dummies: [Option<u8>; 10],
 }
 
 const D_DOMESTIC: usize = 0;
@@ -52,6 +55,8 @@ const D_FTA: usize = 4;
 const D_EAEU: usize = 5;
 const D_STRADE: usize = 6;
 const D_SANY: usize = 7;
+const D_SCOMPLETE: usize = 8;
+const D_SPARTIAL: usize = 9;
 
 struct Panel {
     header: Vec<String>,
@@ -86,12 +91,15 @@ fn read_panel(path: &Path) -> Panel {
     for (n, rec) in rdr.records().enumerate() {
         let line = n + 2;
         let rec = rec.unwrap_or_else(|e| panic!("{} line {line}: {e}", path.display()));
-        assert_eq!(rec.len(), 17, "line {line}: field count");
+        assert_eq!(rec.len(), EXPECTED_HEADER.len(), "line {line}: field count");
         let year: u16 = rec[2]
             .parse()
             .unwrap_or_else(|_| panic!("line {line}: bad year"));
-        let mut dummies = [None; 8];
-        for (k, i) in [8usize, 10, 11, 12, 13, 14, 15, 16].into_iter().enumerate() {
+        let mut dummies = [None; 10];
+        for (k, i) in [8usize, 10, 11, 12, 13, 14, 15, 16, 17, 18]
+            .into_iter()
+            .enumerate()
+        {
             dummies[k] = match &rec[i] {
                 "" => None,
                 "0" => Some(0),
@@ -283,6 +291,61 @@ fn sanctions_on_russia() {
     }
 }
 
+/// `sanction_complete` + `sanction_partial` == `sanction_trade` on every row;
+/// the counts equal the committed build report; named cases as GSDB codes
+/// them (`descr_trade` of the cases in force, read from GSDB_V3.csv).
+#[test]
+fn sanctions_split_into_complete_and_partial() {
+    let p = panel();
+    let (mut st, mut sc, mut sp) = (0usize, 0usize, 0usize);
+    for ((e, i, y), r) in &p.rows {
+        let d = |k: usize| r.dummies[k].unwrap_or_else(|| panic!("{e}->{i} {y}: dummy {k} empty"));
+        let (t, c, q) = (d(D_STRADE), d(D_SCOMPLETE), d(D_SPARTIAL));
+        assert_eq!(
+            c + q,
+            t,
+            "{e}->{i} {y}: complete {c} + partial {q} != trade {t}"
+        );
+        st += usize::from(t);
+        sc += usize::from(c);
+        sp += usize::from(q);
+    }
+    let report = std::fs::read_to_string(data_dir().join("build_report.txt"))
+        .unwrap_or_else(|e| panic!("data/build_report.txt: {e}"));
+    let count = |key: &str| -> usize {
+        report
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("build report has no '{key} N' line"))
+    };
+    assert_eq!(st, count("sanction_trade rows:"));
+    assert_eq!(sc, count("sanction_complete rows:"));
+    assert_eq!(sp, count("sanction_partial rows:"));
+    assert!(sc > 0 && sp > 0);
+    // (pair, year, complete, partial), both directions of each pair.
+    for (a, b, y, c, q) in [
+        // The US embargo on Cuba (exp_compl, imp_compl).
+        ("USA", "CUB", 2016, 1, 0),
+        // North Korea: complete US and South Korean measures.
+        ("USA", "PRK", 2005, 1, 0),
+        ("KOR", "PRK", 2016, 1, 0),
+        // Russia from 2014: the US and EU cases are partial.
+        ("USA", "RUS", 2016, 0, 1),
+        ("DEU", "RUS", 2016, 0, 1),
+        // No trade sanction: both 0.
+        ("KOR", "RUS", 2016, 0, 0),
+    ] {
+        for (e, i) in [(a, b), (b, a)] {
+            assert_eq!(
+                (dummy(e, i, y, D_SCOMPLETE), dummy(e, i, y, D_SPARTIAL)),
+                (c, q),
+                "{e}->{i} {y}"
+            );
+        }
+    }
+}
+
 #[test]
 fn domestic_rows_are_marked_and_complete() {
     let mut n_dom = 0;
@@ -296,7 +359,7 @@ fn domestic_rows_are_marked_and_complete() {
         if domestic {
             n_dom += 1;
             assert!(r.trade.is_some(), "{e} {y}: domestic row without trade");
-            for k in [D_FTA, D_EAEU, D_STRADE, D_SANY] {
+            for k in [D_FTA, D_EAEU, D_STRADE, D_SANY, D_SCOMPLETE, D_SPARTIAL] {
                 assert_eq!(r.dummies[k], Some(0), "{e} {y}: domestic dummy {k}");
             }
         }

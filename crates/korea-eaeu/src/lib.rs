@@ -260,6 +260,19 @@ fn set(cols: &mut BTreeMap<&str, Vec<f64>>, name: &str, row: usize, v: f64) {
     }
 }
 
+/// The sanction control of every specification but one: the GSDB
+/// trade-sanction dummy.
+pub const SANCTION_TRADE: [&str; 1] = ["sanction_trade"];
+
+/// The sanction controls of the "sanctions split" row: `sanction_trade`
+/// split by GSDB's `descr_trade` into cases with a complete export or import
+/// ban and trade sanctions that are all partial (the two sum to
+/// `sanction_trade`; see `data/README.md`).
+pub const SANCTIONS_SPLIT: [&str; 2] = ["sanction_complete", "sanction_partial"];
+
+/// The name of the sensitivity row with [`SANCTIONS_SPLIT`].
+pub const SANCTIONS_SPLIT_ROW: &str = "sanctions split (complete / partial)";
+
 /// Fits `outcome ~ terms + sanction_trade | FE` by PPML on `frame`
 /// restricted to `subset`, with pair, exporter and importer cluster
 /// variables carried for inference.
@@ -268,9 +281,25 @@ fn set(cols: &mut BTreeMap<&str, Vec<f64>>, name: &str, row: usize, v: f64) {
 ///
 /// The fit's errors; [`ErrorKind::NoConvergence`] if IRLS does not converge.
 pub fn estimate(frame: &Frame, outcome: &str, terms: &[&str], subset: Option<&str>) -> Result<Fit> {
+    estimate_with(frame, outcome, terms, &SANCTION_TRADE, subset)
+}
+
+/// [`estimate`] with the sanction controls `sanctions` in place of
+/// `sanction_trade` (e.g. [`SANCTIONS_SPLIT`]).
+///
+/// # Errors
+///
+/// As [`estimate`].
+pub fn estimate_with(
+    frame: &Frame,
+    outcome: &str,
+    terms: &[&str],
+    sanctions: &[&str],
+    subset: Option<&str>,
+) -> Result<Fit> {
     use gravity_model::fit::{fit, Estimator, FitOptions};
     use gravity_model::formula::{subset::Subset, Formula};
-    let text = formula_text(outcome, terms);
+    let text = formula_text_with(outcome, terms, sanctions);
     let mut opts = FitOptions::default().vcov(VcovSpec::Cluster(vec![
         "exporter^importer".into(),
         "exporter".into(),
@@ -291,7 +320,13 @@ pub fn estimate(frame: &Frame, outcome: &str, terms: &[&str], subset: Option<&st
 
 /// The model's formula text.
 pub fn formula_text(outcome: &str, terms: &[&str]) -> String {
-    format!("{outcome} ~ {} + sanction_trade | {FE}", terms.join(" + "))
+    formula_text_with(outcome, terms, &SANCTION_TRADE)
+}
+
+/// The model's formula text with the sanction controls `sanctions`.
+pub fn formula_text_with(outcome: &str, terms: &[&str], sanctions: &[&str]) -> String {
+    let rhs: Vec<&str> = terms.iter().chain(sanctions).copied().collect();
+    format!("{outcome} ~ {} | {FE}", rhs.join(" + "))
 }
 
 /// Pair-clustered inference (as fixest's `cluster = ~pair`).
@@ -762,6 +797,34 @@ pub struct SensitivityRow {
     pub korea_eaeu_change_pct: f64,
     /// Korea's real income change (manufacturing GE), %.
     pub korea_real_income_pct: f64,
+    /// The sanction coefficients of the row's fit (`sanction_trade`, or
+    /// `sanction_complete` and `sanction_partial`), with the row's s.e.
+    pub sanctions: Vec<SanctionCoef>,
+}
+
+/// A sanction coefficient of a sensitivity row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SanctionCoef {
+    /// The term (`sanction_trade`, `sanction_complete`, `sanction_partial`).
+    pub name: String,
+    /// Estimate.
+    pub estimate: f64,
+    /// Its s.e. (the row's clustering).
+    pub std_error: f64,
+}
+
+/// The sanction coefficients (terms named `sanction_*`) of an effect's
+/// coefficient table, in table order.
+pub fn sanction_coefs(e: &Effect) -> Vec<SanctionCoef> {
+    e.coefficients
+        .iter()
+        .filter(|c| c.name.starts_with("sanction_"))
+        .map(|c| SanctionCoef {
+            name: c.name.clone(),
+            estimate: c.estimate,
+            std_error: c.std_error,
+        })
+        .collect()
 }
 
 /// A row of the sector table (the GE year).
@@ -1003,6 +1066,7 @@ fn sensitivity_row(name: &str, e: &Effect, total_se: f64, g: &GeRun) -> Sensitiv
         korea_eaeu_change_usd_bn: (g.korea_eaeu_full_usd - g.korea_eaeu_base_usd) / 1e9,
         korea_eaeu_change_pct: 100.0 * (g.korea_eaeu_full_usd / g.korea_eaeu_base_usd - 1.0),
         korea_real_income_pct: g.korea_real_income_pct,
+        sanctions: sanction_coefs(e),
     }
 }
 
@@ -1104,6 +1168,16 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         &kor_fit,
         &kor_fit.inference(&pair_vcov(), ssc)?,
         &kor_terms[..3],
+        Some(MAIN_SUBSET),
+    )?;
+
+    let split_fit = estimate_with(&frame, "trade", &terms, &SANCTIONS_SPLIT, Some(MAIN_SUBSET))?;
+    let split_inf = split_fit.inference(&pair_vcov(), ssc)?;
+    let split = effect(
+        SANCTIONS_SPLIT_ROW,
+        &split_fit,
+        &split_inf,
+        &terms,
         Some(MAIN_SUBSET),
     )?;
 
@@ -1209,12 +1283,23 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         None,
     )?
     .0;
+    let g_split = solve_ge(
+        &frame,
+        &split_fit,
+        &split_inf,
+        options.sigma,
+        options.ge_year,
+        split.at(years_at_ge).0,
+        None,
+    )?
+    .0;
     let sensitivity = vec![
         sensitivity_row("main", &main, main.total_se, &g_point),
         sensitivity_row(&today.name, &today, today.total_se, &g_today),
         sensitivity_row(&with_hk.name, &with_hk, with_hk.total_se, &g_hk),
         sensitivity_row(&twoway.name, &twoway, twoway.total_se, &g_point),
         sensitivity_row(&korea.name, &korea, korea.total_se, &g_kor),
+        sensitivity_row(&split.name, &split, split.total_se, &g_split),
     ];
 
     // The sector table, GE year.
@@ -1279,7 +1364,7 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         .map(|i| goods[i] * MILLION)
         .sum();
 
-    let assumptions = assumptions(options, &entry, &main, &cf);
+    let assumptions = assumptions(options, &entry, &main, &split, &cf);
     std::fs::create_dir_all(&options.out).map_err(|e| Error::Io {
         path: options.out.clone(),
         source: e,
@@ -1296,7 +1381,7 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         effects,
         services,
         lead,
-        variants: vec![today, with_hk, twoway, korea],
+        variants: vec![today, with_hk, twoway, korea, split],
         sensitivity,
         sectors,
         total_observed_usd_bn,
@@ -1331,6 +1416,7 @@ fn assumptions(
     options: &HeadlineOptions,
     entry: &EntryInfo,
     main: &Effect,
+    split: &Effect,
     cf: &gravity_model::simulate::Counterfactual,
 ) -> Vec<String> {
     use gravity_model::simulate::ImputedKind;
@@ -1361,8 +1447,32 @@ fn assumptions(
             )
         },
         "Intervals and bands cover the uncertainty of the FTA coefficients only (the effect at its 95% limits; exact because trade is monotone in the effect), not that of σ, the data or the model.".into(),
-        "Sanctions enter as the GSDB trade-sanction dummy; the panel has no split into complete and partial sanctions, so that robustness check is not run here.".into(),
+        sanctions_sentence(main, split),
     ]
+}
+
+/// The assumption on sanctions, with the estimates of the main row and of
+/// the split row.
+fn sanctions_sentence(main: &Effect, split: &Effect) -> String {
+    let c = |e: &Effect, name: &str| -> String {
+        sanction_coefs(e)
+            .iter()
+            .find(|c| c.name == name)
+            .map_or("not estimated".into(), |c| {
+                format!("{:.3} ({:.3})", c.estimate, c.std_error)
+            })
+    };
+    format!(
+        "Sanctions enter as the GSDB trade-sanction dummy sanction_trade ({} in manufacturing, s.e. by pair). Split by GSDB's descr_trade into sanction_complete (a trade case in force on the pair with a complete export or import ban) and sanction_partial (trade sanctions in force, none complete), the estimates are complete {} and partial {}; the FTA total is then {:.3} ({:.3}) against {:.3} ({:.3}) (sensitivity row \"{}\").",
+        c(main, "sanction_trade"),
+        c(split, "sanction_complete"),
+        c(split, "sanction_partial"),
+        split.total,
+        split.total_se,
+        main.total,
+        main.total_se,
+        SANCTIONS_SPLIT_ROW
+    )
 }
 
 fn write_ge_csv(

@@ -3,7 +3,9 @@
 
 use gravity_model::Column;
 use gravity_panel::load_shipped_panel;
-use korea_eaeu::{ge_label, pe_change, run, totals_billions, HeadlineOptions, EAEU, SECTORS};
+use korea_eaeu::{
+    ge_label, pe_change, prepare, run, totals_billions, HeadlineOptions, EAEU, MAIN_SUBSET, SECTORS,
+};
 
 #[test]
 fn headline_by_sector_phased_consistent_pe_and_ge() {
@@ -153,6 +155,24 @@ fn headline_by_sector_phased_consistent_pe_and_ge() {
             assert!(row[k].is_number(), "{k} in {row}");
         }
     }
+    // Every row carries its sanction coefficients; `main` has sanction_trade.
+    for row in sens {
+        let sanctions = row["sanctions"].as_array().unwrap();
+        assert!(!sanctions.is_empty(), "{row}");
+        for c in sanctions {
+            assert!(
+                c["estimate"].is_number() && c["std_error"].is_number(),
+                "{c}"
+            );
+        }
+    }
+    assert_eq!(sens[0]["sanctions"][0]["name"], "sanction_trade");
+
+    // The sanctions-split row equals a direct fit of its specification:
+    // trade ~ fta + fta_l4 + fta_l8 + sanction_complete + sanction_partial
+    // with the three effects, on the main sample, s.e. clustered by pair.
+    sanctions_split_row_equals_a_direct_fit(&h, sens);
+
     let sectors = summary["sectors"].as_array().unwrap();
     assert_eq!(sectors.len(), 3);
     for row in sectors {
@@ -174,4 +194,97 @@ fn headline_by_sector_phased_consistent_pe_and_ge() {
     for f in ["series.csv", "ge.csv", "summary.json", "korea_eaeu.svg"] {
         assert!(dir.path().join(f).is_file(), "{f}");
     }
+}
+
+fn sanctions_split_row_equals_a_direct_fit(h: &korea_eaeu::Headline, sens: &[serde_json::Value]) {
+    use gravity_model::fit::{fit, Estimator, FitOptions};
+    use gravity_model::formula::{subset::Subset, Formula};
+    use gravity_model::vcov::{LinearCombination, SmallSample, VcovSpec};
+    let name = "sanctions split (complete / partial)";
+    let json = sens
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("no sensitivity row {name:?}"));
+    let row = h.sensitivity.iter().find(|r| r.name == name).unwrap();
+
+    let mut frame = load_shipped_panel().unwrap();
+    prepare(&mut frame).unwrap();
+    let formula = "trade ~ fta + fta_l4 + fta_l8 + sanction_complete + sanction_partial \
+                   | exporter^year + importer^year + exporter^importer";
+    let opts = FitOptions::default()
+        .vcov(VcovSpec::Cluster(vec!["exporter^importer".into()]))
+        .subset(Subset::parse(MAIN_SUBSET).unwrap());
+    let f = fit(
+        &frame,
+        &Formula::parse(formula).unwrap(),
+        Estimator::Ppml,
+        &opts,
+    )
+    .unwrap();
+    assert!(f.info.converged);
+    let inf = f
+        .inference(
+            &VcovSpec::Cluster(vec!["exporter^importer".into()]),
+            SmallSample::fixest(),
+        )
+        .unwrap();
+    let total = inf
+        .lincom(&LinearCombination::new(
+            "total",
+            &[("fta", 1.0), ("fta_l4", 1.0), ("fta_l8", 1.0)],
+        ))
+        .unwrap()
+        .row;
+    let close = |a: f64, b: f64, what: &str| {
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1e-3),
+            "{what}: row {a} vs direct fit {b}"
+        );
+    };
+    close(row.fta_total, total.estimate, "fta_total");
+    close(row.fta_total_se, total.std_error, "fta_total_se");
+    assert_eq!(row.nobs, f.nobs());
+    close(
+        json["fta_total"].as_f64().unwrap(),
+        total.estimate,
+        "json fta_total",
+    );
+    close(
+        json["fta_total_se"].as_f64().unwrap(),
+        total.std_error,
+        "json fta_total_se",
+    );
+    assert_eq!(json["nobs"].as_u64().unwrap() as usize, f.nobs());
+    let names: Vec<&str> = row.sanctions.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["sanction_complete", "sanction_partial"]);
+    for (k, c) in row.sanctions.iter().enumerate() {
+        let direct = inf.coef(&c.name).unwrap();
+        close(c.estimate, direct.estimate, &c.name);
+        close(c.std_error, direct.std_error, &c.name);
+        let j = &json["sanctions"][k];
+        assert_eq!(j["name"], c.name.as_str());
+        close(j["estimate"].as_f64().unwrap(), direct.estimate, &c.name);
+        close(j["std_error"].as_f64().unwrap(), direct.std_error, &c.name);
+    }
+    // The GE columns are computed as for the other rows: a finite change of
+    // Korea–EAEU trade whose sign is that of the effect applied.
+    let applied = h
+        .variants
+        .iter()
+        .find(|e| e.name == name)
+        .unwrap()
+        .at(options_years_at_ge());
+    assert!(row.korea_eaeu_change_usd_bn.is_finite() && row.korea_real_income_pct.is_finite());
+    assert_eq!(row.korea_eaeu_change_usd_bn > 0.0, applied.0 > 0.0);
+    close(
+        json["korea_eaeu_change_usd_bn"].as_f64().unwrap(),
+        row.korea_eaeu_change_usd_bn,
+        "json korea_eaeu_change_usd_bn",
+    );
+}
+
+/// Years in force by the GE year with the default options.
+fn options_years_at_ge() -> i32 {
+    let o = HeadlineOptions::default();
+    o.ge_year as i32 - o.start_year
 }
