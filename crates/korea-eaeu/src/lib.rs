@@ -1436,7 +1436,7 @@ fn assumptions(
             options.start_year, options.start_year
         ),
         format!(
-            "General equilibrium of manufacturing in {} on the same observed base (costs calibrated to the observed flows, exact hat algebra) with σ = {}, DEU's inward resistance normalised, imbalances as fixed ratios of output; the Korea–EAEU costs change by the effect as phased in by {}. Agriculture and mining & energy are reported in partial equilibrium only (no domestic flows in ITPD-E for these sectors to build a GE on); the real income change is that of a manufacturing-only economy.",
+            "General equilibrium of manufacturing in {} on the same observed base (costs calibrated to the observed flows, exact hat algebra) with σ = {}, DEU's inward resistance normalised, imbalances as fixed ratios of output; the Korea–EAEU costs change by the effect as phased in by {}. Agriculture and mining & energy are reported in partial equilibrium only: ITPD-E's domestic values for them are partial sums (no country-year reports more than 19 of the 28 agricultural industries; in 2019 two countries report 6 or 7 of the 7 mining industries) and no sectoral output data are at hand to impute them, so a multi-sector GE here would rest on invented domestic sales (the multi-sector solver itself is in the library: `gravity simulate` with [[sector]]); the real income change is that of a manufacturing-only economy.",
             options.ge_year, options.sigma, options.ge_year
         ),
         {
