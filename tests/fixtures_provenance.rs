@@ -203,14 +203,14 @@ fn chapter1_tables_fixture_is_the_books_panel_with_its_built_columns() {
     ];
     let ry = raw.numeric("year").unwrap();
     let mut expected: HashMap<(String, String, i64), Vec<f64>> = HashMap::new();
-    for i in 0..raw.nrows() {
-        if years.contains(&ry[i]) {
+    for (i, &year) in ry.iter().enumerate() {
+        if years.contains(&year) {
             let values = copied.iter().map(|c| raw.numeric(c).unwrap()[i]).collect();
             expected.insert(
                 (
                     text(&raw, "exporter", i),
                     text(&raw, "importer", i),
-                    ry[i] as i64,
+                    year as i64,
                 ),
                 values,
             );
