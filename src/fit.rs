@@ -471,9 +471,9 @@ impl Fit {
     /// ```
     /// use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame, VcovSpec};
     /// let frame = Frame::from_columns(vec![
-    ///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0])),
-    ///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0])),
-    ///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0])),
+    ///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0].into())),
+    ///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0].into())),
+    ///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0].into())),
     /// ])?;
     /// let formula = Formula::parse("y ~ x | g")?;
     /// let options = FitOptions::default().vcov(VcovSpec::Cluster(vec!["g".into()]));
@@ -549,9 +549,9 @@ impl Fit {
 /// ```
 /// use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame};
 /// let frame = Frame::from_columns(vec![
-///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0])),
-///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0])),
-///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0])),
+///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0].into())),
+///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0].into())),
+///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0].into())),
 /// ])?;
 /// let formula = Formula::parse("y ~ x | g")?;
 /// let fit = fit(&frame, &formula, Estimator::Ppml, &FitOptions::default())?;

@@ -447,6 +447,14 @@ def fepois(
     Returns:
         a :class:`Fixest`, or a :class:`FixestMulti` for several models.
 
+    Data are not copied where their layout allows: a float64 column that is
+    one contiguous, aligned, native-endian buffer (a pandas float64 column; a
+    polars float64 column without nulls) is read in place by the engine while
+    it runs, with the GIL released. Do not mutate ``data`` (or the arrays it
+    views) from another thread during the call: that is not supported, and
+    the engine would read the numbers as they change. Other columns are
+    copied once.
+
     Raises:
         GravityError: a subclass per engine error kind (``FormulaError``,
             ``InvalidDataError``, ``ZeroOutcomeError``, ...), with the engine's message.
@@ -475,7 +483,9 @@ def feols(
 ) -> Union[Fixest, FixestMulti]:
     """Ordinary (weighted) least squares with high-dimensional fixed effects,
     named as ``pyfixest.feols``; arguments as :func:`fepois` (t inference with
-    fixest's degrees of freedom)."""
+    fixest's degrees of freedom). As there, float64 columns with a suitable
+    layout are read in place: do not mutate ``data`` from another thread
+    during the call."""
     _check_extra(kwargs)
     return _estimate(
         "ols", fml, data, vcov, ssc, weights, offset, fixef_tol, None, None,

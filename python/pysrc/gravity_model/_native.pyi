@@ -2,10 +2,12 @@
 side). Use the ``gravity_model`` functions; this layer takes and gives plain
 values."""
 
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
-# name, "f8" | "cat", native float64 / int32 bytes, levels of a factor
-Column = Tuple[str, str, bytes, Optional[List[str]]]
+# name, "f8" | "cat", a float64 ndarray (read in place when contiguous,
+# aligned, native-endian; else copied once) / native int32 code bytes,
+# levels of a factor
+Column = Tuple[str, str, Any, Optional[List[str]]]
 # name, estimate, std. error, statistic, p-value, CI low, CI high, problem
 CoefTuple = Tuple[str, float, float, float, float, float, float, Optional[str]]
 
@@ -48,6 +50,7 @@ def etable(
 def simulate_path(path: str, progress: bool = False) -> str: ...
 def simulate_json(text: str, base: str, progress: bool = False) -> str: ...
 def engine_version() -> str: ...
+def _frame_report(columns: Sequence[Column]) -> List[Tuple[str, str, int]]: ...
 
 class NativeFit:
     @property
