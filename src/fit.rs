@@ -785,6 +785,22 @@ impl Fit {
     /// [`ErrorKind::NoConvergence`] if the recovery of the fixed effects does
     /// not reach its tolerance.
     pub fn fixed_effects(&self) -> Result<crate::fixed_effects::FixedEffectEstimates> {
+        self.fixed_effects_with(crate::fixed_effects::Normalisation::PerComponent)
+    }
+
+    /// The fixed-effect coefficients with the normalisation `normalisation`
+    /// (e.g. [`Normalisation::Pyfixest`](crate::fixed_effects::Normalisation::Pyfixest),
+    /// pyfixest's `fixef()`); their sums, and so fitted values and
+    /// predictions, are the same under every normalisation.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NoConvergence`] if the recovery of the fixed effects does
+    /// not reach its tolerance.
+    pub fn fixed_effects_with(
+        &self,
+        normalisation: crate::fixed_effects::Normalisation,
+    ) -> Result<crate::fixed_effects::FixedEffectEstimates> {
         let c = &self.core;
         let n = c.n;
         let p = self.beta.len();
@@ -798,7 +814,7 @@ impl Fit {
                 c.eta[i] - off - xb
             })
             .collect();
-        crate::fixed_effects::recover::recover(&c.fe, &s)
+        crate::fixed_effects::recover::recover_with(&c.fe, &s, normalisation)
     }
 
     /// The linear predictor `x'β + Σ_k α_k (+ offset)` for the rows of

@@ -9,6 +9,7 @@
 //! library's [`Error`], raised as the `gravity_model` exception of its
 //! [`ErrorKind`] with the library's message.
 
+use gravity_model::fixed_effects::Normalisation;
 use gravity_model::formula::subset::Subset;
 use gravity_model::report::{CoefStat, Etable, EtableModel, FitReport, Format, Table, Timings};
 use gravity_model::simulate::{self, Scenario};
@@ -693,10 +694,16 @@ impl NativeFit {
     }
 
     /// The fixed effects: per dimension its name, levels and values (log
-    /// scale for PPML), with the library's normalisation.
-    fn fixef(&self, py: Python<'_>) -> PyResult<Vec<FixefTuple>> {
+    /// scale for PPML), with the normalisation `normalisation`
+    /// (`"pyfixest"`, pyfixest's `fixef()`, or `"per-component"`, the
+    /// library's default).
+    #[pyo3(signature = (normalisation="pyfixest"))]
+    fn fixef(&self, py: Python<'_>, normalisation: &str) -> PyResult<Vec<FixefTuple>> {
+        let normalisation = Normalisation::parse(normalisation).map_err(to_py)?;
         let fit = Arc::clone(&self.fit);
-        let fe = py.detach(move || fit.fixed_effects()).map_err(to_py)?;
+        let fe = py
+            .detach(move || fit.fixed_effects_with(normalisation))
+            .map_err(to_py)?;
         Ok(fe
             .dims
             .into_iter()
