@@ -163,8 +163,8 @@ pub enum Error {
 /// ```
 /// use gravity_model::{fit, Column, ErrorKind, Estimator, FitOptions, Formula, Frame};
 /// let frame = Frame::from_columns(vec![
-///     ("y".into(), Column::Numeric(vec![0.0, 0.0, 0.0])),
-///     ("x".into(), Column::Numeric(vec![1.0, 2.0, 3.0])),
+///     ("y".into(), Column::Numeric(vec![0.0, 0.0, 0.0].into())),
+///     ("x".into(), Column::Numeric(vec![1.0, 2.0, 3.0].into())),
 /// ])?;
 /// let formula = Formula::parse("y ~ x")?;
 /// let err = fit(&frame, &formula, Estimator::Ppml, &FitOptions::default()).unwrap_err();

@@ -471,9 +471,9 @@ impl Fit {
     /// ```
     /// use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame, VcovSpec};
     /// let frame = Frame::from_columns(vec![
-    ///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0])),
-    ///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0])),
-    ///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0])),
+    ///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0].into())),
+    ///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0].into())),
+    ///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0].into())),
     /// ])?;
     /// let formula = Formula::parse("y ~ x | g")?;
     /// let options = FitOptions::default().vcov(VcovSpec::Cluster(vec!["g".into()]));
@@ -549,9 +549,9 @@ impl Fit {
 /// ```
 /// use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame};
 /// let frame = Frame::from_columns(vec![
-///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0])),
-///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0])),
-///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0])),
+///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0].into())),
+///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0].into())),
+///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0].into())),
 /// ])?;
 /// let formula = Formula::parse("y ~ x | g")?;
 /// let fit = fit(&frame, &formula, Estimator::Ppml, &FitOptions::default())?;
@@ -871,6 +871,22 @@ impl Fit {
     /// [`ErrorKind::NoConvergence`] if the recovery of the fixed effects does
     /// not reach its tolerance.
     pub fn fixed_effects(&self) -> Result<crate::fixed_effects::FixedEffectEstimates> {
+        self.fixed_effects_with(crate::fixed_effects::Normalisation::PerComponent)
+    }
+
+    /// The fixed-effect coefficients with the normalisation `normalisation`
+    /// (e.g. [`Normalisation::Pyfixest`](crate::fixed_effects::Normalisation::Pyfixest),
+    /// pyfixest's `fixef()`); their sums, and so fitted values and
+    /// predictions, are the same under every normalisation.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NoConvergence`] if the recovery of the fixed effects does
+    /// not reach its tolerance.
+    pub fn fixed_effects_with(
+        &self,
+        normalisation: crate::fixed_effects::Normalisation,
+    ) -> Result<crate::fixed_effects::FixedEffectEstimates> {
         let c = &self.core;
         let n = c.n;
         let p = self.beta.len();
@@ -884,7 +900,7 @@ impl Fit {
                 c.eta[i] - off - xb
             })
             .collect();
-        crate::fixed_effects::recover::recover(&c.fe, &s)
+        crate::fixed_effects::recover::recover_with(&c.fe, &s, normalisation)
     }
 
     /// The linear predictor `x'β + Σ_k α_k (+ offset)` for the rows of

@@ -52,9 +52,9 @@ impl Fit {
     /// ```
     /// use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame};
     /// let frame = Frame::from_columns(vec![
-    ///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0])),
-    ///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0])),
-    ///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0])),
+    ///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0].into())),
+    ///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0].into())),
+    ///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0].into())),
     /// ])?;
     /// let fitted = fit(&frame, &Formula::parse("y ~ x | g")?, Estimator::Ppml, &FitOptions::default())?;
     /// let s = fitted.fit_stats();

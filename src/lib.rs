@@ -26,7 +26,7 @@ pub mod fuzzing;
 
 mod text;
 
-pub use data::{Column, ColumnKind, ColumnRequest, CsvOptions, DataFormat, Factor, Frame};
+pub use data::{Column, ColumnKind, ColumnRequest, CsvOptions, DataFormat, Factor, Frame, Values};
 pub use error::{Error, ErrorKind, Location, Result};
 pub use formula::{FixedEffect, Formula, Term};
 

@@ -324,13 +324,13 @@ pub fn generate(spec: &PanelSpec) -> Result<Frame> {
                 levels: names,
             }),
         ),
-        ("year".into(), Column::Numeric(year)),
-        ("trade".into(), Column::Numeric(tr)),
-        ("ldist".into(), Column::Numeric(ld)),
-        ("contig".into(), Column::Numeric(co)),
-        ("lang".into(), Column::Numeric(la)),
-        ("rta".into(), Column::Numeric(rt)),
-        ("sanction".into(), Column::Numeric(sa)),
+        ("year".into(), Column::Numeric(year.into())),
+        ("trade".into(), Column::Numeric(tr.into())),
+        ("ldist".into(), Column::Numeric(ld.into())),
+        ("contig".into(), Column::Numeric(co.into())),
+        ("lang".into(), Column::Numeric(la.into())),
+        ("rta".into(), Column::Numeric(rt.into())),
+        ("sanction".into(), Column::Numeric(sa.into())),
     ])
 }
 

@@ -444,8 +444,8 @@ fn cond(ctx: &Context, c: &Cond) -> Result<Vec<bool>> {
 /// ```
 /// use gravity_model::{terms, Column, Formula, Frame};
 /// let frame = Frame::from_columns(vec![
-///     ("y".into(), Column::Numeric(vec![1.0, 2.0, 3.0])),
-///     ("dist".into(), Column::Numeric(vec![1.0, std::f64::consts::E, 0.0])),
+///     ("y".into(), Column::Numeric(vec![1.0, 2.0, 3.0].into())),
+///     ("dist".into(), Column::Numeric(vec![1.0, std::f64::consts::E, 0.0].into())),
 /// ])?;
 /// let f = Formula::parse("y ~ log(dist)")?;
 /// let cols = terms::evaluate(&frame, &f.regressors[0], None)?;

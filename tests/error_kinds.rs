@@ -11,7 +11,7 @@ use nalgebra::DMatrix;
 fn frame(y: Vec<f64>) -> Frame {
     let n = y.len();
     Frame::from_columns(vec![
-        ("y".into(), Column::Numeric(y)),
+        ("y".into(), Column::Numeric(y.into())),
         (
             "x".into(),
             Column::Numeric((0..n).map(|i| (i % 3) as f64).collect()),
@@ -20,7 +20,7 @@ fn frame(y: Vec<f64>) -> Frame {
             "g".into(),
             Column::Numeric((0..n).map(|i| (i % 4) as f64).collect()),
         ),
-        ("one".into(), Column::Numeric(vec![1.0; n])),
+        ("one".into(), Column::Numeric(vec![1.0; n].into())),
     ])
     .unwrap()
 }
@@ -47,7 +47,7 @@ fn empty_sample() {
     // Every observation is a singleton of `id`: none is left.
     let n = 8;
     let frame = Frame::from_columns(vec![
-        ("y".into(), Column::Numeric(y(n))),
+        ("y".into(), Column::Numeric(y(n).into())),
         (
             "x".into(),
             Column::Numeric((0..n).map(|i| i as f64).collect()),

@@ -451,15 +451,15 @@ fn twoway_needs_two_fixed_effects_and_hc1_is_hetero() {
     let frame = Frame::from_columns(vec![
         (
             "y".into(),
-            Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0]),
+            Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0].into()),
         ),
         (
             "x".into(),
-            Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0]),
+            Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0].into()),
         ),
         (
             "g".into(),
-            Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0]),
+            Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0].into()),
         ),
     ])
     .unwrap();

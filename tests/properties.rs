@@ -25,19 +25,19 @@ impl Panel {
         let mut cols = vec![
             (
                 "exporter".to_owned(),
-                Column::Numeric(self.exporter.clone()),
+                Column::Numeric(self.exporter.clone().into()),
             ),
             (
                 "importer".to_owned(),
-                Column::Numeric(self.importer.clone()),
+                Column::Numeric(self.importer.clone().into()),
             ),
-            ("year".to_owned(), Column::Numeric(self.year.clone())),
-            ("x1".to_owned(), Column::Numeric(self.x1.clone())),
-            ("x2".to_owned(), Column::Numeric(self.x2.clone())),
-            ("y".to_owned(), Column::Numeric(self.y.clone())),
+            ("year".to_owned(), Column::Numeric(self.year.clone().into())),
+            ("x1".to_owned(), Column::Numeric(self.x1.clone().into())),
+            ("x2".to_owned(), Column::Numeric(self.x2.clone().into())),
+            ("y".to_owned(), Column::Numeric(self.y.clone().into())),
         ];
         if let Some(w) = weights {
-            cols.push(("w".to_owned(), Column::Numeric(w.to_vec())));
+            cols.push(("w".to_owned(), Column::Numeric(w.to_vec().into())));
         }
         Frame::from_columns(cols).expect("a valid frame")
     }

@@ -38,7 +38,7 @@ fn check(path: &std::path::Path) {
     };
     let formula = Formula::parse(&text).unwrap();
     let truth = match frame.column("separated") {
-        Some(Column::Numeric(v)) => v.clone(),
+        Some(Column::Numeric(v)) => v.to_vec(),
         other => panic!(
             "{}: no numeric 'separated' column: {other:?}",
             path.display()

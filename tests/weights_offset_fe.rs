@@ -63,7 +63,7 @@ fn integer_weights_equal_duplicated_rows() {
     let n = frame.nrows();
     let w: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { 2.0 } else { 1.0 }).collect();
     let mut weighted = frame.clone();
-    weighted.insert("w", Column::Numeric(w)).unwrap();
+    weighted.insert("w", Column::Numeric(w.into())).unwrap();
     let dup_rows: Vec<usize> = (0..n)
         .flat_map(|i| if i % 2 == 0 { vec![i, i] } else { vec![i] })
         .collect();

@@ -37,7 +37,7 @@ fn weighted_ppml_and_ols_agree_with_pyfixest() {
         .zip(lang)
         .map(|(y, l)| 0.5 + 0.25 * y.rem_euclid(4.0) + 0.5 * l)
         .collect();
-    frame.insert("w", Column::Numeric(w)).unwrap();
+    frame.insert("w", Column::Numeric(w.into())).unwrap();
     let models = doc["models"].as_array().unwrap();
     assert_eq!(models.len(), 4);
     for m in models {

@@ -9,13 +9,14 @@
 //! library's [`Error`], raised as the `gravity_model` exception of its
 //! [`ErrorKind`] with the library's message.
 
+use gravity_model::fixed_effects::Normalisation;
 use gravity_model::formula::subset::Subset;
 use gravity_model::report::{CoefStat, Etable, EtableModel, FitReport, Format, Table, Timings};
 use gravity_model::simulate::{self, Scenario};
 use gravity_model::terms::PanelSpec;
 use gravity_model::{
     Column, Error, ErrorKind, Estimator, Factor, Fit, FitOptions, FixefRm, Formula, Frame,
-    Inference, LinearCombination, SmallSample, VcovSpec,
+    Inference, LinearCombination, SmallSample, Values, VcovSpec,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -72,37 +73,155 @@ fn invalid_option(message: String) -> PyErr {
     to_py(Error::model(ErrorKind::InvalidOption, message))
 }
 
-/// One column handed over by the Python layer: its name, `"f8"` (native
-/// float64 bytes, NaN missing) or `"cat"` (native int32 codes, -1
-/// missing, with the levels), the bytes, and the levels of a factor.
-type ColumnArg<'py> = (String, String, Bound<'py, PyBytes>, Option<Vec<String>>);
+/// One column handed over by the Python layer: its name, `"f8"` (a
+/// float64 numpy array, NaN missing) or `"cat"` (native int32 codes as
+/// bytes, -1 missing, with the levels), the data, and the levels of a
+/// factor.
+type ColumnArg<'py> = (String, String, Bound<'py, PyAny>, Option<Vec<String>>);
 
-/// Builds the engine's frame from the columns (one copy of each buffer
-/// into the frame's own vectors).
-fn build_frame(columns: Vec<ColumnArg<'_>>) -> PyResult<Frame> {
+/// A numpy array's float64 buffer, which a frame's column reads in place.
+///
+/// Built only by [`NumpyBuffer::borrow`], after checking that `owner` is a
+/// `numpy.ndarray` (not a subclass, whose `__array_interface__` could say
+/// anything) whose interface describes one C-contiguous dimension of
+/// native-endian float64 of length `len` at `ptr`, aligned for `f64` and not
+/// null.
+struct NumpyBuffer {
+    /// Holds a reference to the array, so its buffer (owned by the array or
+    /// by the array's `base` chain: a pandas block, a polars series) is not
+    /// freed while any clone of the column lives.
+    _owner: Py<PyAny>,
+    ptr: *const f64,
+    len: usize,
+}
+
+// SAFETY: the buffer is only ever read (`as_ref` gives `&[f64]`), and
+// `Py<PyAny>` is itself `Send + Sync` (dropping it without the GIL defers
+// the decref to pyo3's pool). Reading from several threads at once is what
+// the engine's rayon loops do with any `&[f64]`. The one requirement that
+// Rust cannot check is that nobody writes the array while the frame reads
+// it: `fepois`/`feols` document that the data must not be mutated from
+// another thread during the call (the GIL is released while it runs).
+unsafe impl Send for NumpyBuffer {}
+// SAFETY: as for `Send`: shared access is read-only.
+unsafe impl Sync for NumpyBuffer {}
+
+impl AsRef<[f64]> for NumpyBuffer {
+    fn as_ref(&self) -> &[f64] {
+        // SAFETY: `borrow` checked that `ptr` is non-null, aligned for f64,
+        // and the start of `len` contiguous native float64 values owned by
+        // the numpy array `_owner`, which this struct keeps alive; numpy
+        // never moves or frees the data of a live array except through
+        // `ndarray.resize`, which refuses while other references exist (we
+        // hold one) unless called with `refcheck=False`, and the values are
+        // not written while the frame is in use (the documented contract of
+        // `fepois`/`feols`: no mutation of the data during the call).
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+/// How a numeric column reached the frame: `Borrowed` reads the numpy
+/// array handed over in place, `Copied` is one copy made here because that
+/// array's layout did not allow borrowing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Provenance {
+    Borrowed,
+    Copied,
+}
+
+impl NumpyBuffer {
+    /// The buffer of `array` if its layout allows reading it in place:
+    /// exactly a `numpy.ndarray`, one dimension, C-contiguous, native-endian
+    /// float64, aligned, non-empty (an empty column is simply owned).
+    fn borrow(array: &Bound<'_, PyAny>) -> PyResult<Option<NumpyBuffer>> {
+        let py = array.py();
+        let ndarray = py.import("numpy")?.getattr("ndarray")?;
+        if !array.get_type().is(&ndarray) {
+            return Ok(None);
+        }
+        let interface = array.getattr("__array_interface__")?;
+        let typestr: String = interface.get_item("typestr")?.extract()?;
+        let native = if cfg!(target_endian = "little") {
+            "<f8"
+        } else {
+            ">f8"
+        };
+        if typestr != native {
+            return Ok(None);
+        }
+        let shape: Vec<usize> = interface.get_item("shape")?.extract()?;
+        let [len] = shape[..] else {
+            return Ok(None);
+        };
+        let strides = interface.get_item("strides")?;
+        if !strides.is_none() {
+            let strides: Vec<isize> = strides.extract()?;
+            if strides[..] != [8] {
+                return Ok(None);
+            }
+        }
+        let (address, _read_only): (usize, bool) = interface.get_item("data")?.extract()?;
+        if len == 0 || address == 0 || !address.is_multiple_of(std::mem::align_of::<f64>()) {
+            return Ok(None);
+        }
+        Ok(Some(NumpyBuffer {
+            _owner: array.clone().unbind(),
+            ptr: address as *const f64,
+            len,
+        }))
+    }
+}
+
+/// A numeric column from a float64 array: its own buffer when the layout
+/// allows, otherwise one copy (`numpy.array(..., dtype=float64,
+/// order="C")`, a new aligned native-endian array) whose buffer the column
+/// then holds.
+fn numeric_column(name: &str, data: &Bound<'_, PyAny>) -> PyResult<(Values, Provenance)> {
+    if let Some(buffer) = NumpyBuffer::borrow(data)? {
+        return Ok((Values::shared(Arc::new(buffer)), Provenance::Borrowed));
+    }
+    let py = data.py();
+    let numpy = py.import("numpy")?;
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("dtype", numpy.getattr("float64")?)?;
+    kwargs.set_item("order", "C")?;
+    let copy = numpy.getattr("array")?.call((data,), Some(&kwargs))?;
+    let shape: Vec<usize> = copy.getattr("shape")?.extract()?;
+    if shape.len() != 1 {
+        return Err(invalid_option(format!(
+            "column '{name}': expected one dimension of numbers, found shape {shape:?}"
+        )));
+    }
+    if shape[0] == 0 {
+        return Ok((Values::from(Vec::new()), Provenance::Copied));
+    }
+    match NumpyBuffer::borrow(&copy)? {
+        Some(buffer) => Ok((Values::shared(Arc::new(buffer)), Provenance::Copied)),
+        None => Err(to_py(Error::Bug(format!(
+            "column '{name}': numpy.array(dtype=float64, order=\"C\") gave an array that is not contiguous aligned float64"
+        )))),
+    }
+}
+
+/// Builds the engine's frame from the columns: a numeric column reads the
+/// array's buffer in place when its layout allows (see [`NumpyBuffer`]),
+/// else one copy; factor codes are copied into the frame. Also says how
+/// each numeric column got there (`None` for factors).
+fn build_frame(columns: Vec<ColumnArg<'_>>) -> PyResult<(Frame, Vec<Option<Provenance>>)> {
     let mut out = Vec::with_capacity(columns.len());
+    let mut provenance = Vec::with_capacity(columns.len());
     for (name, kind, data, levels) in columns {
-        let bytes = data.as_bytes();
         let column = match kind.as_str() {
             "f8" => {
-                if bytes.len() % 8 != 0 {
-                    return Err(invalid_option(format!(
-                        "column '{name}': {} bytes is not a whole number of float64 values",
-                        bytes.len()
-                    )));
-                }
-                Column::Numeric(
-                    bytes
-                        .chunks_exact(8)
-                        .map(|c| {
-                            let mut b = [0u8; 8];
-                            b.copy_from_slice(c);
-                            f64::from_ne_bytes(b)
-                        })
-                        .collect(),
-                )
+                let (values, how) = numeric_column(&name, &data)?;
+                provenance.push(Some(how));
+                Column::Numeric(values)
             }
             "cat" => {
+                let data = data.cast_into::<PyBytes>().map_err(|_| {
+                    invalid_option(format!("column '{name}': factor codes must be bytes"))
+                })?;
+                let bytes = data.as_bytes();
                 let levels = levels.unwrap_or_default();
                 if bytes.len() % 4 != 0 {
                     return Err(invalid_option(format!(
@@ -126,6 +245,7 @@ fn build_frame(columns: Vec<ColumnArg<'_>>) -> PyResult<Frame> {
                         )));
                     }
                 }
+                provenance.push(None);
                 Column::Factor(Factor { codes, levels })
             }
             other => {
@@ -136,7 +256,35 @@ fn build_frame(columns: Vec<ColumnArg<'_>>) -> PyResult<Frame> {
         };
         out.push((name, column));
     }
-    Frame::from_columns(out).map_err(to_py)
+    Ok((Frame::from_columns(out).map_err(to_py)?, provenance))
+}
+
+/// A debugging hook of the test suite: builds the frame from the columns
+/// as [`estimate`] does and reports, per column, its name, how it got
+/// there (`"borrowed"`: the engine reads the given array's buffer;
+/// `"copied"`: one copy made here; `"factor"`) and the address the
+/// engine's column reads (0 for a factor).
+#[pyfunction]
+#[pyo3(name = "_frame_report")]
+fn frame_report(columns: Vec<ColumnArg<'_>>) -> PyResult<Vec<(String, &'static str, usize)>> {
+    let (frame, provenance) = build_frame(columns)?;
+    Ok(frame
+        .names()
+        .iter()
+        .zip(provenance)
+        .map(|(name, how)| {
+            let address = match frame.column(name) {
+                Some(Column::Numeric(v)) => v.as_ptr() as usize,
+                _ => 0,
+            };
+            let how = match how {
+                Some(Provenance::Borrowed) => "borrowed",
+                Some(Provenance::Copied) => "copied",
+                None => "factor",
+            };
+            (name.clone(), how, address)
+        })
+        .collect())
 }
 
 /// The columns a model needs from the data, given the data's column names:
@@ -331,12 +479,16 @@ fn estimate(
         panel,
         subset,
     )?;
-    let frame = build_frame(columns)?;
+    // The frame may read the arrays' buffers in place: it is used with the
+    // GIL released and dropped here, attached, after the fits (which hold
+    // their own copies of the estimation sample) are made.
+    let (frame, _) = build_frame(columns)?;
+    let frame = &frame;
     let result = py.detach(move || -> gravity_model::Result<Vec<NativeFit>> {
         let mut fits = Vec::new();
         for model in formula.expand() {
             let t0 = std::time::Instant::now();
-            let fitted = gravity_model::fit(&frame, &model, estimator, &options)?;
+            let fitted = gravity_model::fit(frame, &model, estimator, &options)?;
             let fit_s = t0.elapsed().as_secs_f64();
             let t1 = std::time::Instant::now();
             let inference = fitted.summary()?;
@@ -542,10 +694,16 @@ impl NativeFit {
     }
 
     /// The fixed effects: per dimension its name, levels and values (log
-    /// scale for PPML), with the library's normalisation.
-    fn fixef(&self, py: Python<'_>) -> PyResult<Vec<FixefTuple>> {
+    /// scale for PPML), with the normalisation `normalisation`
+    /// (`"pyfixest"`, pyfixest's `fixef()`, or `"per-component"`, the
+    /// library's default).
+    #[pyo3(signature = (normalisation="pyfixest"))]
+    fn fixef(&self, py: Python<'_>, normalisation: &str) -> PyResult<Vec<FixefTuple>> {
+        let normalisation = Normalisation::parse(normalisation).map_err(to_py)?;
         let fit = Arc::clone(&self.fit);
-        let fe = py.detach(move || fit.fixed_effects()).map_err(to_py)?;
+        let fe = py
+            .detach(move || fit.fixed_effects_with(normalisation))
+            .map_err(to_py)?;
         Ok(fe
             .dims
             .into_iter()
@@ -560,11 +718,12 @@ impl NativeFit {
         py: Python<'_>,
         columns: Vec<ColumnArg<'_>>,
     ) -> PyResult<Vec<Option<f64>>> {
-        let frame = build_frame(columns)?;
+        let (frame, _) = build_frame(columns)?;
+        let frame = &frame;
         let fit = Arc::clone(&self.fit);
         py.detach(move || {
             let fe = fit.fixed_effects()?;
-            fit.predict_link(&frame, &fe)
+            fit.predict_link(frame, &fe)
         })
         .map_err(to_py)
     }
@@ -755,6 +914,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simulate_path, m)?)?;
     m.add_function(wrap_pyfunction!(simulate_json, m)?)?;
     m.add_function(wrap_pyfunction!(engine_version, m)?)?;
+    m.add_function(wrap_pyfunction!(frame_report, m)?)?;
     m.add_class::<NativeFit>()?;
     Ok(())
 }

@@ -143,3 +143,61 @@ def test_names_are_pyfixests(balanced):
     for f in ["coef", "se", "tstat", "pvalue"]:
         assert getattr(ours, f)().name == getattr(peer, f)().name
     assert list(ours.confint().columns) == list(peer.confint().columns)
+
+
+# -- fixef(): pyfixest's normalisation --------------------------------------
+
+# pyfixest 0.60's fixef() refuses `^` interactions, so plain dimensions.
+FIXEF_MODELS = [
+    ("fepois", "trade ~ rta + sanction | exporter + importer", {}),
+    ("fepois", "trade ~ rta + sanction + ldist | exporter + importer + year", {}),
+    ("feols", "ltrade ~ rta + sanction | exporter + importer", {}),
+    ("feols", "ltrade ~ rta + ldist | exporter + importer + year", {}),
+]
+
+
+def _peer_fixef(peer):
+    fe = peer.fixef(atol=1e-14, btol=1e-14)
+    return {k[2:-1]: pd.Series(v, dtype=float) for k, v in fe.items()}  # "C(exporter)" -> "exporter"
+
+
+@pytest.mark.parametrize("method,fml,kw", FIXEF_MODELS, ids=["ppml-2", "ppml-3", "ols-2", "ols-3"])
+def test_fixef_equals_pyfixests(balanced, method, fml, kw):
+    data = balanced if method == "fepois" else balanced[balanced["trade"] > 0]
+    if method == "fepois":
+        ours = gm.fepois(fml, data, separation_check=["fe"], **TIGHT, **kw)
+        peer = peer_fepois(fml, data, **kw)
+    else:
+        ours = gm.feols(fml, data, fixef_tol=1e-12, **kw)
+        peer = peer_feols(fml, data, **kw)
+    theirs = _peer_fixef(peer)
+    mine = ours.fixef()
+    assert list(mine) == list(theirs)
+    for k, (name, t) in enumerate(theirs.items()):
+        m = mine[name]
+        # pyfixest leaves out the reference level of every dimension after
+        # the first (its dummy is dropped); ours lists it, at 0.
+        extra = sorted(set(m.index) - set(t.index), key=lambda level: (float(level) if level.isdigit() else level))
+        assert set(t.index) <= set(m.index), name
+        assert len(extra) == (0 if k == 0 else 1), (name, extra)
+        if extra:
+            assert m[extra[0]] == 0.0
+            assert extra[0] == min(m.index, key=lambda level: (float(level) if level.isdigit() else level))
+        np.testing.assert_allclose(m[t.index].to_numpy(), t.to_numpy(), rtol=0, atol=1e-6, err_msg=name)
+    # The engine's own normalisation differs in the individual effects but
+    # not in their sums: fitted values are the same under both, and pyfixest's.
+    per = ours.fixef(normalisation="per-component")
+    assert list(per) == list(mine)
+    rows = data.reset_index(drop=True).iloc[ours._native.sample_rows()]
+    for fe in (mine, per):
+        total = sum(fe[name].reindex(rows[name].astype(str)).to_numpy() for name in fe)
+        eta = total + sum(ours.coef()[c] * rows[c].to_numpy() for c in ours.coef().index)
+        fitted = np.exp(eta) if method == "fepois" else eta
+        np.testing.assert_allclose(fitted, ours.predict(type="response"), rtol=1e-8)
+    np.testing.assert_allclose(ours.predict(type="response"), peer.predict(type="response"), rtol=1e-6)
+
+
+def test_fixef_bad_normalisation(balanced):
+    fit = gm.fepois("trade ~ rta | exporter + importer", balanced)
+    with pytest.raises(gm.InvalidOptionError, match="normalisation"):
+        fit.fixef(normalisation="stata")

@@ -1185,7 +1185,7 @@ impl Builder {
     pub(super) fn finish(self) -> Column {
         match self {
             Builder::Numeric { values, .. } | Builder::Auto { values, .. } => {
-                Column::Numeric(values)
+                Column::Numeric(values.into())
             }
             Builder::Factor { codes, levels, .. } => Column::Factor(Factor { codes, levels }),
         }

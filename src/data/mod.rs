@@ -17,9 +17,11 @@ mod format;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod typed;
+mod values;
 
 pub use self::csv::{ColumnKind, ColumnRequest, CsvOptions};
 pub use self::format::DataFormat;
+pub use self::values::Values;
 
 use crate::error::{Error, Location, Result};
 use std::borrow::Cow;
@@ -101,8 +103,10 @@ pub(crate) fn format_number(v: f64) -> String {
 /// One column of a [`Frame`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
-    /// Numbers; `NaN` marks a missing cell.
-    Numeric(Vec<f64>),
+    /// Numbers; `NaN` marks a missing cell. Owned by the frame, or shared
+    /// with an embedder without a copy ([`Values::shared`]); build one
+    /// from a `Vec<f64>` with `.into()`.
+    Numeric(Values),
     /// Categories (text, or numbers used as categories).
     Factor(Factor),
 }
@@ -148,8 +152,8 @@ impl Frame {
     /// ```
     /// use gravity_model::{Column, Frame};
     /// let frame = Frame::from_columns(vec![
-    ///     ("trade".to_string(), Column::Numeric(vec![1.0, 0.0, 2.5])),
-    ///     ("rta".to_string(), Column::Numeric(vec![0.0, 1.0, 1.0])),
+    ///     ("trade".to_string(), Column::Numeric(vec![1.0, 0.0, 2.5].into())),
+    ///     ("rta".to_string(), Column::Numeric(vec![0.0, 1.0, 1.0].into())),
     /// ])?;
     /// assert_eq!(frame.nrows(), 3);
     /// # Ok::<(), gravity_model::Error>(())
@@ -288,7 +292,7 @@ impl Frame {
     ///
     /// ```
     /// use gravity_model::{Column, Frame};
-    /// let frame = Frame::from_columns(vec![("x".into(), Column::Numeric(vec![1.0, 2.0, 3.0]))])?;
+    /// let frame = Frame::from_columns(vec![("x".into(), Column::Numeric(vec![1.0, 2.0, 3.0].into()))])?;
     /// let sub = frame.filter(&[true, false, true]);
     /// assert_eq!(sub.nrows(), 2);
     /// assert_eq!(sub.line(1), 4);

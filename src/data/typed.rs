@@ -86,7 +86,7 @@ impl Collector {
                 kind: ColumnKind::Factor,
                 values,
             } => Ok(Column::Factor(factor_from_numbers(&values, labels)?)),
-            Collector::Number { values, .. } => Ok(Column::Numeric(values)),
+            Collector::Number { values, .. } => Ok(Column::Numeric(values.into())),
             Collector::Text(builder) => Ok(builder.finish()),
         }
     }

@@ -12,7 +12,7 @@ pub mod recover;
 
 pub use demean::{ColumnJob, ColumnWork, DemeanInfo, DemeanParams, Demeaner};
 pub use normal::{CoefJob, Coefficients, Layout, NormalEquations};
-pub use recover::{FixedEffectEstimates, FixedEffectValues};
+pub use recover::{FixedEffectEstimates, FixedEffectValues, Normalisation};
 
 /// One fixed-effect dimension (e.g. `exporter^year`) on the estimation sample.
 #[derive(Debug, Clone, PartialEq)]

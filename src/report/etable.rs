@@ -253,10 +253,10 @@ impl EtableModel {
 /// use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame};
 /// use gravity_model::report::{Etable, Format};
 /// let frame = Frame::from_columns(vec![
-///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0])),
-///     ("a".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0])),
-///     ("b".into(), Column::Numeric(vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0])),
-///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0])),
+///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0].into())),
+///     ("a".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0].into())),
+///     ("b".into(), Column::Numeric(vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0].into())),
+///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0].into())),
 /// ])?;
 /// let options = FitOptions::default();
 /// let one = fit(&frame, &Formula::parse("y ~ a")?, Estimator::Ppml, &options)?;
@@ -315,9 +315,9 @@ impl Etable {
     /// use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame};
     /// use gravity_model::report::{Etable, FitReport, Format, Timings};
     /// let frame = Frame::from_columns(vec![
-    ///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0])),
-    ///     ("a".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0])),
-    ///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0])),
+    ///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0].into())),
+    ///     ("a".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0].into())),
+    ///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0].into())),
     /// ])?;
     /// let fitted = fit(&frame, &Formula::parse("y ~ a | g")?, Estimator::Ppml, &FitOptions::default())?;
     /// let inf = fitted.summary()?;

@@ -181,9 +181,9 @@ impl<'a> FitReport<'a> {
 /// use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame, LinearCombination};
 /// use gravity_model::report::Table;
 /// let frame = Frame::from_columns(vec![
-///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0])),
-///     ("a".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0])),
-///     ("b".into(), Column::Numeric(vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0])),
+///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0].into())),
+///     ("a".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0].into())),
+///     ("b".into(), Column::Numeric(vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0].into())),
 /// ])?;
 /// let fitted = fit(&frame, &Formula::parse("y ~ a + b")?, Estimator::Ppml, &FitOptions::default())?;
 /// let inf = fitted.summary()?;

@@ -51,7 +51,7 @@ fn fixed_effects_at(
         baseline.formula.response.name
     ))?;
     let mut f = frame.clone();
-    f.insert("__bootstrap_offset", Column::Numeric(offset))?;
+    f.insert("__bootstrap_offset", Column::Numeric(offset.into()))?;
     let options = FitOptions::default().offset("__bootstrap_offset");
     let fit = crate::fit::fit(&f, &formula, Estimator::Ppml, &options)?;
     if !fit.info.converged {
@@ -121,7 +121,7 @@ pub(super) fn pair_bootstrap(
             .collect();
         let result = (|| -> Result<Draw> {
             let mut f = frame.clone();
-            f.insert("__bootstrap_weight", Column::Numeric(w))?;
+            f.insert("__bootstrap_weight", Column::Numeric(w.into()))?;
             let options = FitOptions::default().weights("__bootstrap_weight");
             let fit_b = crate::fit::fit(&f, &baseline.formula, Estimator::Ppml, &options)?;
             if !fit_b.info.converged {

@@ -114,10 +114,10 @@ impl VcovSpec {
     /// ```
     /// use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame, VcovSpec};
     /// let frame = Frame::from_columns(vec![
-    ///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0])),
-    ///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0])),
-    ///     ("a".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0])),
-    ///     ("b".into(), Column::Numeric(vec![1.0, 2.0, 1.0, 2.0, 2.0, 1.0, 2.0, 1.0])),
+    ///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0].into())),
+    ///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0].into())),
+    ///     ("a".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0].into())),
+    ///     ("b".into(), Column::Numeric(vec![1.0, 2.0, 1.0, 2.0, 2.0, 1.0, 2.0, 1.0].into())),
     /// ])?;
     /// let fitted = fit(&frame, &Formula::parse("y ~ x | a + b")?, Estimator::Ols, &FitOptions::default())?;
     /// assert_eq!(

@@ -169,10 +169,10 @@ fn panel(x_of: impl Fn(usize, usize) -> f64) -> Frame {
         }
     }
     Frame::from_columns(vec![
-        ("y".into(), Column::Numeric(y)),
-        ("x".into(), Column::Numeric(x)),
-        ("exporter".into(), Column::Numeric(e)),
-        ("importer".into(), Column::Numeric(m)),
+        ("y".into(), Column::Numeric(y.into())),
+        ("x".into(), Column::Numeric(x.into())),
+        ("exporter".into(), Column::Numeric(e.into())),
+        ("importer".into(), Column::Numeric(m.into())),
     ])
     .unwrap()
 }
@@ -443,12 +443,12 @@ fn item4_a_regressor_constant_to_rounding_is_collinear_with_the_constant() {
     let x = [0.5, 1.5, 0.2, 2.5, 0.1, 1.9, 0.7, 1.1];
     let y = [1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0];
     let frame = Frame::from_columns(vec![
-        ("y".into(), Column::Numeric(y.to_vec())),
-        ("x".into(), Column::Numeric(x.to_vec())),
-        ("c".into(), Column::Numeric(vec![0.1; 8])),
+        ("y".into(), Column::Numeric(y.to_vec().into())),
+        ("x".into(), Column::Numeric(x.to_vec().into())),
+        ("c".into(), Column::Numeric(vec![0.1; 8].into())),
         (
             "g".into(),
-            Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0]),
+            Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0].into()),
         ),
     ])
     .unwrap();

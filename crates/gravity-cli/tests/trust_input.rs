@@ -206,8 +206,8 @@ fn item9_options_are_bounded() {
 fn fit_options_are_validated_by_the_library() {
     use gravity_model::{fit, Column, Estimator, FitOptions, Formula, Frame};
     let frame = Frame::from_columns(vec![
-        ("y".into(), Column::Numeric(vec![1.0, 2.0, 3.0])),
-        ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0])),
+        ("y".into(), Column::Numeric(vec![1.0, 2.0, 3.0].into())),
+        ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0].into())),
     ])
     .unwrap();
     let formula = Formula::parse("y ~ x").unwrap();

@@ -245,7 +245,7 @@ pub fn prepare(frame: &mut Frame) -> Result<EntryInfo> {
         set(&mut cols, "fta_l8_o", r, l8 * (1.0 - k));
     }
     for (name, v) in cols {
-        frame.insert(name, Column::Numeric(v))?;
+        frame.insert(name, Column::Numeric(v.into()))?;
     }
     Ok(EntryInfo {
         in_sample_pairs: inside,
@@ -966,7 +966,7 @@ pub fn ge_frame(frame: &Frame, year: i64) -> Result<(Frame, Vec<String>)> {
                 _ => t,
             })
             .collect();
-        out.insert("year", Column::Numeric(moved))?;
+        out.insert("year", Column::Numeric(moved.into()))?;
     }
     Ok((out, without.iter().map(|s| s.to_string()).collect()))
 }

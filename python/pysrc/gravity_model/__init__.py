@@ -227,13 +227,25 @@ class Fixest:
         return self
 
     # -- fixed effects and predictions ----------------------------------
-    def fixef(self) -> Dict[str, pd.Series]:
+    def fixef(self, normalisation: str = "pyfixest") -> Dict[str, pd.Series]:
         """The estimated fixed effects, one Series per dimension indexed by
-        level (log scale for PPML). In each connected component of the
-        fixed-effect graph the first level of every dimension after the first
-        is 0 (with two dimensions, fixest's ``fixef()``)."""
+        level (log scale for PPML).
+
+        They are identified only up to constants that move between
+        dimensions; ``normalisation`` picks them. ``"pyfixest"`` (default)
+        gives pyfixest 0.60's ``fixef()`` numbers: the first level in sorted
+        order of every dimension after the first is 0, and of the solutions
+        left, the one with the least sum of squares (what pyfixest's
+        ``lsqr`` converges to; exact when only one constant per dimension
+        and connected component is free, as with two dimensions or crossed
+        ones like ``exporter + importer + year``). ``"per-component"`` gives
+        the engine's own (``gravity fit --save-fe``): in each connected
+        component the first level in order of appearance of every dimension
+        after the first is 0 (fixest's choice with two dimensions). The
+        sums, so fitted values and predictions, are the same either way.
+        """
         out = {}
-        for name, levels, values in self._native.fixef():
+        for name, levels, values in self._native.fixef(normalisation):
             out[name] = pd.Series(values, index=pd.Index(levels, name=name), name=name, dtype=float)
         return out
 
@@ -447,6 +459,14 @@ def fepois(
     Returns:
         a :class:`Fixest`, or a :class:`FixestMulti` for several models.
 
+    Data are not copied where their layout allows: a float64 column that is
+    one contiguous, aligned, native-endian buffer (a pandas float64 column; a
+    polars float64 column without nulls) is read in place by the engine while
+    it runs, with the GIL released. Do not mutate ``data`` (or the arrays it
+    views) from another thread during the call: that is not supported, and
+    the engine would read the numbers as they change. Other columns are
+    copied once.
+
     Raises:
         GravityError: a subclass per engine error kind (``FormulaError``,
             ``InvalidDataError``, ``ZeroOutcomeError``, ...), with the engine's message.
@@ -475,7 +495,9 @@ def feols(
 ) -> Union[Fixest, FixestMulti]:
     """Ordinary (weighted) least squares with high-dimensional fixed effects,
     named as ``pyfixest.feols``; arguments as :func:`fepois` (t inference with
-    fixest's degrees of freedom)."""
+    fixest's degrees of freedom). As there, float64 columns with a suitable
+    layout are read in place: do not mutate ``data`` from another thread
+    during the call."""
     _check_extra(kwargs)
     return _estimate(
         "ols", fml, data, vcov, ssc, weights, offset, fixef_tol, None, None,
