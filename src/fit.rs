@@ -589,10 +589,10 @@ pub fn fit(
 /// ```
 /// use gravity_model::{Column, Estimator, Fitter, FitOptions, Formula, Frame};
 /// let frame = Frame::from_columns(vec![
-///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0])),
-///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0])),
-///     ("z".into(), Column::Numeric(vec![0.5, 0.1, 0.9, 0.3, 0.2, 0.8, 0.4, 0.6])),
-///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0])),
+///     ("y".into(), Column::Numeric(vec![1.0, 3.0, 2.0, 5.0, 4.0, 9.0, 2.0, 6.0].into())),
+///     ("x".into(), Column::Numeric(vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0].into())),
+///     ("z".into(), Column::Numeric(vec![0.5, 0.1, 0.9, 0.3, 0.2, 0.8, 0.4, 0.6].into())),
+///     ("g".into(), Column::Numeric(vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0].into())),
 /// ])?;
 /// let formula = Formula::parse("y ~ csw(x, z) | g")?;
 /// let mut fitter = Fitter::new(&frame);

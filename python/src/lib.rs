@@ -486,9 +486,11 @@ fn estimate(
     let frame = &frame;
     let result = py.detach(move || -> gravity_model::Result<Vec<NativeFit>> {
         let mut fits = Vec::new();
+        // One fixed-effect set-up for all the models, as `gravity fit`.
+        let mut fitter = gravity_model::Fitter::new(frame);
         for model in formula.expand() {
             let t0 = std::time::Instant::now();
-            let fitted = gravity_model::fit(frame, &model, estimator, &options)?;
+            let fitted = fitter.fit(&model, estimator, &options)?;
             let fit_s = t0.elapsed().as_secs_f64();
             let t1 = std::time::Instant::now();
             let inference = fitted.summary()?;
