@@ -168,9 +168,13 @@ pub struct DesignSpec {
 /// the same either way (`tests/multiple_estimation.rs`).
 ///
 /// Encodings belong to one frame: [`crate::fit::Fitter`] holds both, so
-/// they cannot be mixed up.
+/// they cannot be mixed up. The default keeps nothing (one model: each
+/// encoding is moved into the design, as without a cache);
+/// [`Encodings::retaining`] keeps them for the next model.
 #[derive(Default)]
 pub(crate) struct Encodings {
+    /// Keep the encodings for later models (else move them into the design).
+    retain: bool,
     /// Normalised specification (`a^b`, no spaces) → encoding on all rows.
     dims: HashMap<String, FeDim>,
     /// The panel of leads and lags, with its specification.
@@ -189,6 +193,14 @@ fn normal_spec(spec: &str) -> String {
 }
 
 impl Encodings {
+    /// Encodings kept across models.
+    pub(crate) fn retaining() -> Self {
+        Encodings {
+            retain: true,
+            ..Encodings::default()
+        }
+    }
+
     /// The encodings of `specs` on all rows of `frame` (as the same
     /// `(spec, part)` list in order), encoding in parallel those not held;
     /// errors in the order of `specs`.
@@ -227,22 +239,28 @@ impl Encodings {
             return Err(e);
         }
         self.reused += specs.len() - missing.len();
-        specs
-            .iter()
-            .map(|(spec, _)| {
-                let d = self.dims.get(&normal_spec(spec)).ok_or_else(|| {
-                    Error::model(
-                        ErrorKind::InvalidOption,
-                        format!("internal: no encoding of '{spec}'"),
-                    )
-                })?;
-                Ok(FeDim {
+        let keys: Vec<String> = specs.iter().map(|(s, _)| normal_spec(s)).collect();
+        let mut out = Vec::with_capacity(specs.len());
+        for (k, (spec, _)) in specs.iter().enumerate() {
+            let key = &keys[k];
+            let missing_encoding = || Error::Bug(format!("no encoding of '{spec}'"));
+            // Without a cache, the last use of an encoding takes it.
+            let last = !keys[k + 1..].contains(key);
+            let d = if !self.retain && last {
+                let mut d = self.dims.remove(key).ok_or_else(missing_encoding)?;
+                d.name = spec.clone();
+                d
+            } else {
+                let d = self.dims.get(key).ok_or_else(missing_encoding)?;
+                FeDim {
                     name: spec.clone(),
                     codes: d.codes.clone(),
                     levels: d.levels.clone(),
-                })
-            })
-            .collect()
+                }
+            };
+            out.push(d);
+        }
+        Ok(out)
     }
 
     /// The panel index of `spec`, built once.
@@ -265,6 +283,16 @@ impl Encodings {
     /// order of first appearance there), reusing the last sample's when
     /// `keep` is the same.
     fn on_rows(&mut self, dims: Vec<FeDim>, keep: &[bool], complete: bool) -> Vec<FeDim> {
+        let on_sample = |d: FeDim| {
+            if complete && in_first_appearance_order(&d.codes, d.n_levels()) {
+                d
+            } else {
+                d.subset(keep)
+            }
+        };
+        if !self.retain {
+            return dims.into_par_iter().map(on_sample).collect();
+        }
         if !matches!(&self.sample, Some((k, _)) if k.as_slice() == keep) {
             self.sample = Some((keep.to_vec(), HashMap::new()));
         }
@@ -566,13 +594,17 @@ pub(crate) fn build_with(
             (names.join("^"), "fixed effects")
         })
         .collect();
-    let fe_all = enc.on_all_rows(frame, &fe_specs)?;
-    let cl_specs: Vec<(String, &str)> = spec
-        .clusters
-        .iter()
-        .map(|c| (c.clone(), "cluster variables"))
+    let n_fe = fe_specs.len();
+    let specs: Vec<(String, &str)> = fe_specs
+        .into_iter()
+        .chain(
+            spec.clusters
+                .iter()
+                .map(|c| (c.clone(), "cluster variables")),
+        )
         .collect();
-    let cl_all = enc.on_all_rows(frame, &cl_specs)?;
+    let mut fe_all = enc.on_all_rows(frame, &specs)?;
+    let cl_all = fe_all.split_off(n_fe);
 
     // Missing values and non-positive weights.
     let mut keep = vec![true; n_full];

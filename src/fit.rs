@@ -612,7 +612,7 @@ impl<'f> Fitter<'f> {
     pub fn new(frame: &'f Frame) -> Self {
         Fitter {
             frame,
-            encodings: design::Encodings::default(),
+            encodings: design::Encodings::retaining(),
         }
     }
 
