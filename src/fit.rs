@@ -556,7 +556,7 @@ impl Fit {
 /// let formula = Formula::parse("y ~ x | g")?;
 /// let fit = fit(&frame, &formula, Estimator::Ppml, &FitOptions::default())?;
 /// assert!(fit.info.converged);
-/// assert!(fit.coef("x").unwrap() > 0.0);
+/// assert!(fit.coef("x").is_some_and(|b| b > 0.0));
 /// # Ok::<(), gravity_model::Error>(())
 /// ```
 ///

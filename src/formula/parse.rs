@@ -377,7 +377,7 @@ impl Parser<'_> {
     }
 
     /// Expects `tok`; else an error naming what was found.
-    fn expect(&mut self, tok: Tok, what: &str, part: Part) -> Result<Token> {
+    fn expect_token(&mut self, tok: Tok, what: &str, part: Part) -> Result<Token> {
         let token = self.bump();
         if token.tok == tok {
             Ok(token)
@@ -930,9 +930,9 @@ impl Parser<'_> {
                     self.bump();
                     self.bump();
                     let e = self.arith(Part::Regressors)?;
-                    self.expect(Tok::Comma, "',' and the lag", Part::Regressors)?;
+                    self.expect_token(Tok::Comma, "',' and the lag", Part::Regressors)?;
                     let (a, b) = self.int_range()?;
-                    self.expect(Tok::RParen, "')'", Part::Regressors)?;
+                    self.expect_token(Tok::RParen, "')'", Part::Regressors)?;
                     let sign = if n == "l" { 1 } else { -1 };
                     let end = self.last_end();
                     Ok((a..=b)
@@ -1153,7 +1153,7 @@ impl Parser<'_> {
             },
             Tok::LParen => {
                 let e = self.arith(part)?;
-                self.expect(Tok::RParen, "')'", part)?;
+                self.expect_token(Tok::RParen, "')'", part)?;
                 Ok(e)
             }
             Tok::Name(n) if self.peek().tok == Tok::LParen => {
@@ -1163,7 +1163,7 @@ impl Parser<'_> {
                     "I" => Expr::Identity(Box::new(self.arith(part)?)),
                     "l" | "f" => {
                         let e = self.arith(part)?;
-                        self.expect(Tok::Comma, "',' and the lag", part)?;
+                        self.expect_token(Tok::Comma, "',' and the lag", part)?;
                         let k = self.int()?;
                         let k = if n == "l" { k } else { -k };
                         if k == 0 {
@@ -1199,7 +1199,7 @@ impl Parser<'_> {
                         }
                     },
                 };
-                self.expect(Tok::RParen, "')'", part)?;
+                self.expect_token(Tok::RParen, "')'", part)?;
                 Ok(e)
             }
             Tok::Name(n) => Ok(Expr::Col(Self::term(&token, n.clone()))),

@@ -65,10 +65,11 @@ fn default_seed() -> u64 {
 /// use gravity_model::simulate::{Countries, Shock};
 /// let shock: Shock = toml::from_str(
 ///     "variable = \"intl_brdr\"\nvalue = 0.0\nbetween = \"all\"",
-/// ).unwrap();
+/// )?;
 /// assert_eq!(shock.between, Some(Countries::All));
 /// let names = vec!["CAN".to_string(), "MEX".to_string(), "USA".to_string()];
-/// assert_eq!(shock.pairs(&names).unwrap().len(), 6); // every ordered pair, no domestic ones
+/// assert_eq!(shock.pairs(&names)?.len(), 6); // every ordered pair, no domestic ones
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Countries {
@@ -408,8 +409,9 @@ pub struct Scenario {
 /// use gravity_model::simulate::SectorSpec;
 /// let s: SectorSpec = toml::from_str(
 ///     "name = \"agriculture\"\noutcome = \"trade_agriculture\"\nsigma = 8.0\ncoefficients = { fta = 0.0 }",
-/// ).unwrap();
+/// )?;
 /// assert_eq!(s.coefficients["fta"], 0.0);
+/// # Ok::<(), toml::de::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1252,47 +1252,35 @@ pub fn run(options: &HeadlineOptions) -> Result<Headline> {
         },
     };
 
-    // Variants' GE.
-    let g_today = solve_ge(
-        &frame,
+    // Variants' GE: each on its own fit, at its effect as phased in by the GE year.
+    let variant_ge = |fit: &Fit, inf: &Inference, effect: f64| -> Result<GeRun> {
+        Ok(solve_ge(
+            &frame,
+            fit,
+            inf,
+            options.sigma,
+            options.ge_year,
+            effect,
+            None,
+        )?
+        .0)
+    };
+    let g_today = variant_ge(
         &today_fit,
         &today_fit.inference(&pair_vcov(), ssc)?,
-        options.sigma,
-        options.ge_year,
         today.at(years_at_ge).0,
-        None,
-    )?
-    .0;
-    let g_hk = solve_ge(
-        &frame,
+    )?;
+    let g_hk = variant_ge(
         &hk_fit,
         &hk_fit.inference(&pair_vcov(), ssc)?,
-        options.sigma,
-        options.ge_year,
         with_hk.at(years_at_ge).0,
-        None,
-    )?
-    .0;
-    let g_kor = solve_ge(
-        &frame,
+    )?;
+    let g_kor = variant_ge(
         &kor_fit,
         &kor_fit.inference(&pair_vcov(), ssc)?,
-        options.sigma,
-        options.ge_year,
         korea.at(years_at_ge).0,
-        None,
-    )?
-    .0;
-    let g_split = solve_ge(
-        &frame,
-        &split_fit,
-        &split_inf,
-        options.sigma,
-        options.ge_year,
-        split.at(years_at_ge).0,
-        None,
-    )?
-    .0;
+    )?;
+    let g_split = variant_ge(&split_fit, &split_inf, split.at(years_at_ge).0)?;
     let sensitivity = vec![
         sensitivity_row("main", &main, main.total_se, &g_point),
         sensitivity_row(&today.name, &today, today.total_se, &g_today),
