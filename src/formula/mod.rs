@@ -557,6 +557,38 @@ mod tests {
     }
 
     #[test]
+    fn numbers_with_signed_exponents() {
+        let f = Formula::parse("I(y * 1e-12) ~ I(x / 2.5E+3) + I(x - 1e2)").unwrap();
+        let nums = |e: &Expr| -> Vec<f64> {
+            let mut out = Vec::new();
+            fn walk(e: &Expr, out: &mut Vec<f64>) {
+                match e {
+                    Expr::Num(v) => out.push(*v),
+                    Expr::Bin(_, a, b) => {
+                        walk(a, out);
+                        walk(b, out);
+                    }
+                    Expr::Identity(a) | Expr::Neg(a) | Expr::Func(_, a) => walk(a, out),
+                    _ => {}
+                }
+            }
+            walk(e, &mut out);
+            out
+        };
+        assert_eq!(nums(&f.response_expr), [1e-12]);
+        let RegTerm::Numeric(x) = &f.regressors[0].term else {
+            panic!("{:?}", f.regressors[0].term)
+        };
+        assert_eq!(nums(x), [2.5e3]);
+        let RegTerm::Numeric(x) = &f.regressors[1].term else {
+            panic!("{:?}", f.regressors[1].term)
+        };
+        assert_eq!(nums(x), [100.0]);
+        // A sign after an `e` with no digit is the operator, as before.
+        assert!(Formula::parse("y ~ I(x * 2e - 3)").is_err());
+    }
+
+    #[test]
     fn empty_formula() {
         let (start, len, message, _) = error("");
         assert_eq!((start, len, message.as_str()), (0, 0, "empty formula"));

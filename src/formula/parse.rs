@@ -205,7 +205,25 @@ pub(super) fn lex(text: &str) -> Vec<Token> {
                 }
             },
             c if c.is_ascii_digit() => {
-                let end = take_while(is_name_char);
+                let mut end = take_while(is_name_char);
+                // A signed exponent (`1e-12`, `2.5E+3`): the sign and its
+                // digits belong to the number.
+                let rest = &text.as_bytes()[end..];
+                if matches!(text.as_bytes()[end - 1], b'e' | b'E')
+                    && rest.len() >= 2
+                    && matches!(rest[0], b'+' | b'-')
+                    && rest[1].is_ascii_digit()
+                {
+                    chars.next(); // the sign
+                    end += 1;
+                    while let Some(&(i, d)) = chars.peek() {
+                        if !d.is_ascii_digit() {
+                            break;
+                        }
+                        end = i + 1;
+                        chars.next();
+                    }
+                }
                 (Tok::Number(text[start..end].to_owned()), end)
             }
             c if is_name_start(c) => {
